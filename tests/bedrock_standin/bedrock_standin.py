@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""A stand-in for the AWS Bedrock Runtime Converse API, for tests and demos.
+
+These machines cannot reach AWS. LiteLLM, pointed at this server through
+`aws_bedrock_runtime_endpoint`, sends it the same signed HTTP requests it
+would send to Bedrock:
+
+    POST /model/<url-quoted inference profile id>/converse
+    POST /model/<url-quoted inference profile id>/converse-stream
+
+The server checks the SigV4 signature with botocore's own signer against the
+access key, secret and regions it was given (403 when it does not match),
+answers in Converse JSON or in real `application/vnd.amazon.eventstream`
+frames, and records every request. Tests read the records from
+`GET /_standin/requests` and clear them with `DELETE /_standin/requests`.
+
+Configuration comes from the environment, so that the secret never shows in a
+process list: STANDIN_ACCESS_KEY_ID, STANDIN_SECRET_ACCESS_KEY,
+STANDIN_REGIONS (comma-separated), STANDIN_LISTEN (host:port).
+"""
+
+from __future__ import annotations
+
+import binascii
+import hmac
+import json
+import os
+import re
+import struct
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+_AUTH_RE = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/"
+    r"(?P<service>[^/]+)/aws4_request, ?SignedHeaders=(?P<signed>[^,]+), ?Signature=(?P<sig>[0-9a-f]{64})"
+)
+_PATH_RE = re.compile(r"^/model/(?P<model>[^/]+)/(?P<op>converse|converse-stream)$")
+
+
+@dataclass
+class Settings:
+    access_key_id: str
+    secret_access_key: str
+    regions: frozenset[str]
+
+
+@dataclass
+class Recorder:
+    records: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, record: dict[str, Any]) -> None:
+        with self.lock:
+            self.records.append(record)
+            del self.records[:-1000]  # bounded: a load test must not grow it forever
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self.records)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.records.clear()
+
+
+def check_signature(
+    settings: Settings, method: str, host: str, raw_path: str, headers: dict[str, str], body: bytes
+) -> tuple[bool, str, dict[str, str]]:
+    """Recompute the SigV4 signature of a request as botocore would sign it.
+
+    Returns (valid, reason, parsed Authorization fields).
+    """
+    match = _AUTH_RE.match(headers.get("authorization", ""))
+    if not match:
+        return False, "missing or malformed Authorization header", {}
+    fields = match.groupdict()
+    if fields["service"] != "bedrock":
+        return False, f"signed for service {fields['service']!r}, not 'bedrock'", fields
+    if fields["key"] != settings.access_key_id:
+        return False, "unknown access key id", fields
+    if fields["region"] not in settings.regions:
+        return False, f"signed for region {fields['region']!r}", fields
+    amz_date = headers.get("x-amz-date", "")
+    if not amz_date.startswith(fields["date"]):
+        return False, "X-Amz-Date does not match the credential scope", fields
+
+    signed = fields["signed"].split(";")
+    request = AWSRequest(
+        method=method,
+        url=f"http://{host}{raw_path}",
+        data=body,
+        headers={name: headers[name] for name in signed if name in headers},
+    )
+    request.context["timestamp"] = amz_date
+    token = headers.get("x-amz-security-token")
+    auth = SigV4Auth(
+        Credentials(settings.access_key_id, settings.secret_access_key, token), "bedrock", fields["region"]
+    )
+    canonical = auth.canonical_request(request)
+    expected = auth.signature(auth.string_to_sign(request, canonical), request)
+    if not hmac.compare_digest(expected, fields["sig"]):
+        return False, "signature does not match", fields
+    return True, "ok", fields
+
+
+def event_frame(event_type: str, payload: dict[str, Any]) -> bytes:
+    """Encode one `application/vnd.amazon.eventstream` message with its CRCs."""
+    headers = b""
+    for name, value in ((":event-type", event_type), (":content-type", "application/json"), (":message-type", "event")):
+        raw_name, raw_value = name.encode(), value.encode()
+        headers += struct.pack("!B", len(raw_name)) + raw_name + struct.pack("!BH", 7, len(raw_value)) + raw_value
+    body = json.dumps(payload).encode()
+    total = 12 + len(headers) + len(body) + 4
+    prelude = struct.pack("!II", total, len(headers))
+    prelude += struct.pack("!I", binascii.crc32(prelude) & 0xFFFFFFFF)
+    message = prelude + headers + body
+    return message + struct.pack("!I", binascii.crc32(message) & 0xFFFFFFFF)
+
+
+def reply_text(model: str, region: str, request: dict[str, Any]) -> str:
+    prompt = ""
+    for message in request.get("messages", []):
+        for block in message.get("content", []):
+            if isinstance(block, dict) and "text" in block:
+                prompt = block["text"]
+    return f"Hello from the Bedrock stand-in: {model} in {region} read {len(prompt)} characters."
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "BedrockStandin/1"
+    protocol_version = "HTTP/1.1"
+    settings: Settings
+    recorder: Recorder
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        sys.stderr.write(f"standin: {self.command} {self.path} -> {args[1] if len(args) > 1 else ''}\n")
+
+    def _send_json(self, status: int, payload: Any, extra: dict[str, str] | None = None) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        if self.path == "/_standin/requests":
+            self._send_json(200, self.recorder.snapshot())
+        elif self.path == "/_standin/health":
+            self._send_json(200, {"status": "ok"})
+        else:
+            self._send_json(404, {"message": "not found"})
+
+    def do_DELETE(self) -> None:
+        if self.path == "/_standin/requests":
+            self.recorder.clear()
+            self._send_json(200, {"cleared": True})
+        else:
+            self._send_json(404, {"message": "not found"})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        match = _PATH_RE.match(self.path)
+        if not match:
+            self._send_json(404, {"message": f"unknown operation {self.path}"})
+            return
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        valid, reason, auth = check_signature(self.settings, "POST", headers.get("host", ""), self.path, headers, body)
+        model = unquote(match["model"])
+        streaming = match["op"] == "converse-stream"
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            request = {}
+        self.recorder.add(
+            {
+                "time": time.time(),
+                "path": self.path,
+                "model": model,
+                "stream": streaming,
+                "region": auth.get("region"),
+                "access_key_id": auth.get("key"),
+                "session_token": "x-amz-security-token" in headers,
+                "signature_valid": valid,
+                "reason": reason,
+                "messages": request.get("messages", []),
+            }
+        )
+        if not valid:
+            self._send_json(
+                403,
+                {"message": f"The request signature we calculated does not match ({reason})."},
+                {"x-amzn-ErrorType": "InvalidSignatureException"},
+            )
+            return
+        text = reply_text(model, auth["region"], request)
+        usage = {"inputTokens": 12, "outputTokens": len(text.split()), "totalTokens": 12 + len(text.split())}
+        if not streaming:
+            self._send_json(
+                200,
+                {
+                    "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+                    "stopReason": "end_turn",
+                    "usage": usage,
+                    "metrics": {"latencyMs": 1},
+                },
+            )
+            return
+        words = text.split(" ")
+        frames = [event_frame("messageStart", {"role": "assistant"})]
+        for index, word in enumerate(words):
+            chunk = word if index == 0 else " " + word
+            frames.append(event_frame("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": chunk}}))
+        frames += [
+            event_frame("contentBlockStop", {"contentBlockIndex": 0}),
+            event_frame("messageStop", {"stopReason": "end_turn"}),
+            event_frame("metadata", {"usage": usage, "metrics": {"latencyMs": 1}}),
+        ]
+        payload = b"".join(frames)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.amazon.eventstream")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+def main() -> None:
+    settings = Settings(
+        access_key_id=os.environ["STANDIN_ACCESS_KEY_ID"],
+        secret_access_key=os.environ["STANDIN_SECRET_ACCESS_KEY"],
+        regions=frozenset(r.strip() for r in os.environ.get("STANDIN_REGIONS", "us-east-1").split(",") if r.strip()),
+    )
+    host, _, port = os.environ.get("STANDIN_LISTEN", "127.0.0.1:8099").rpartition(":")
+    Handler.settings = settings
+    Handler.recorder = Recorder()
+    server = ThreadingHTTPServer((host, int(port)), Handler)
+    server.daemon_threads = True
+    sys.stderr.write(f"standin: listening on {host}:{port} for regions {sorted(settings.regions)}\n")
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Build the local images the tests (and the offline demo) run on, when missing.
+#
+#   tests/images/build.sh host      Debian 12 test host: systemd + its own Docker Engine
+#   tests/images/build.sh litellm   the LiteLLM proxy from PyPI, called like the official image
+#
+# No container registry is reachable from these machines, so each image is a
+# debootstrap root filesystem fed to `docker import`. The tag is a hash of this
+# recipe: a changed recipe builds anew, an unchanged one is reused. The tag is
+# printed on stdout; progress goes to stderr.
+set -euo pipefail
+
+SUITE=bookworm
+LITELLM_VERSION=1.108.7
+PRISMA_VERSION=0.15.0
+HOST_PACKAGES=systemd,systemd-sysv,dbus,python3,python3-requests,python3-botocore,docker.io,docker-registry,ca-certificates,iproute2,procps,curl,iptables
+LITELLM_PACKAGES=python3,python3-venv,ca-certificates
+
+kind=${1:?usage: build.sh host|litellm}
+here=$(cd "$(dirname "$0")" && pwd)
+recipe_hash=$(cat "$0" "$here"/files/* 2>/dev/null | sha256sum | cut -c1-12)
+tag="litellm-test/${kind}:${recipe_hash}"
+
+log() { printf '[build %s] %s\n' "$kind" "$*" >&2; }
+
+if docker image inspect "$tag" >/dev/null 2>&1; then
+  log "cached: $tag"
+  echo "$tag"
+  exit 0
+fi
+
+# The machine's own Debian mirror, so the build works wherever apt-get does.
+mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+[ -n "$mirror" ] || mirror=$(awk '/^deb / && $3 ~ /bookworm|stable/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
+[ -n "$mirror" ] || { echo "no Debian mirror found in the apt sources" >&2; exit 1; }
+
+work=$(mktemp -d /var/tmp/litellm-image.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+root="$work/rootfs"
+cache=/var/cache/litellm-test-debootstrap
+mkdir -p "$cache"
+
+case "$kind" in
+  host) packages=$HOST_PACKAGES ;;
+  litellm) packages=$LITELLM_PACKAGES ;;
+  *) echo "unknown image kind: $kind (host|litellm)" >&2; exit 2 ;;
+esac
+
+log "debootstrap $SUITE ($packages)"
+debootstrap --variant=minbase --cache-dir="$cache" --include="$packages" "$SUITE" "$root" "$mirror" >"$work/debootstrap.log" 2>&1 \
+  || { tail -30 "$work/debootstrap.log" >&2; exit 1; }
+
+case "$kind" in
+  host)
+    # Units that have nothing to do in a container and slow or break its boot.
+    for unit in getty.target systemd-udevd.service systemd-udev-trigger.service \
+                systemd-remount-fs.service systemd-logind.service dev-hugepages.mount \
+                sys-kernel-debug.mount sys-kernel-tracing.mount; do
+      ln -sf /dev/null "$root/etc/systemd/system/$unit"
+    done
+    # A loopback-only registry without the htpasswd auth Debian ships switched on:
+    # the role under test pulls its image from it as it would from ghcr.io.
+    install -m 0644 "$here/files/registry-config.yml" "$root/etc/docker/registry/config.yml"
+    changes=(--change 'ENV container=docker' --change 'CMD ["/sbin/init"]')
+    ;;
+  litellm)
+    cp /etc/resolv.conf "$root/etc/resolv.conf"
+    # The build may sit behind a TLS-inspecting proxy: trust what this machine
+    # trusts while pip runs, then put the image's own CA bundle back.
+    bundle="$root/etc/ssl/certs/ca-certificates.crt"
+    mv "$bundle" "$bundle.image"
+    cp /etc/ssl/certs/ca-certificates.crt "$bundle"
+    log "pip install litellm[proxy]==$LITELLM_VERSION prisma==$PRISMA_VERSION (several minutes)"
+    chroot "$root" python3 -m venv /opt/litellm
+    chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 \
+      PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
+      /opt/litellm/bin/pip install -q "litellm[proxy]==$LITELLM_VERSION" "prisma==$PRISMA_VERSION" >&2
+    mv "$bundle.image" "$bundle"
+    rm -f "$root/etc/resolv.conf"
+    mkdir -p "$root/app/docker"
+    install -m 0755 "$here/files/prod_entrypoint.sh" "$root/app/docker/prod_entrypoint.sh"
+    # Like the official image: no curl or wget inside.
+    changes=(--change 'ENV PATH=/opt/litellm/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+             --change 'ENV PYTHONUNBUFFERED=1'
+             --change 'WORKDIR /app'
+             --change 'EXPOSE 4000/tcp'
+             --change 'ENTRYPOINT ["/app/docker/prod_entrypoint.sh"]'
+             --change 'CMD ["--port", "4000"]')
+    ;;
+esac
+
+rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb
+log "docker import -> $tag"
+tar -C "$root" --numeric-owner -c . | docker import "${changes[@]}" - "$tag" >/dev/null
+echo "$tag"
