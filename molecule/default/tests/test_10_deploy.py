@@ -1,0 +1,107 @@
+"""The deployed host: service, container, files and environment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from conftest import CONFIG_DIR, CONTAINER, inspect, leaked, liveliness, run
+
+IMAGE = "127.0.0.1:5000/berriai/litellm:main-stable"
+SECRET_ENV = {"LITELLM_MASTER_KEY", "LITELLM_SALT_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+
+
+def test_docker_engine_is_running_and_enabled_at_boot(host: Any) -> None:
+    docker = host.service("docker")
+    assert docker.is_running
+    assert docker.is_enabled
+
+
+def test_container_runs_the_configured_image_with_the_restart_policy(host: Any) -> None:
+    data = inspect(host)
+    assert data["Name"] == f"/{CONTAINER}"
+    assert data["State"]["Running"] is True
+    assert data["Config"]["Image"] == IMAGE
+    assert data["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+    assert data["Args"] == ["--config", "/app/config.yaml", "--port", "4000"]
+
+
+def test_image_was_really_pulled_from_the_registry(host: Any) -> None:
+    # A pulled image carries a repository digest; a loaded or built one does not.
+    digests = run(host, f"docker image inspect --format '{{{{json .RepoDigests}}}}' {IMAGE}", "image inspect")
+    assert "127.0.0.1:5000/berriai/litellm@sha256:" in digests
+
+
+def test_port_4000_is_published_directly_and_answers(host: Any) -> None:
+    data = inspect(host)
+    assert data["HostConfig"]["PortBindings"] == {"4000/tcp": [{"HostIp": "0.0.0.0", "HostPort": "4000"}]}
+    assert host.socket("tcp://0.0.0.0:4000").is_listening
+    assert liveliness(host)
+
+
+def test_config_yaml_is_a_read_only_bind_of_the_host_file(host: Any) -> None:
+    mounts = inspect(host)["Mounts"]
+    assert [(m["Type"], m["Source"], m["Destination"], m["RW"]) for m in mounts] == [
+        ("bind", f"{CONFIG_DIR}/config.yaml", "/app/config.yaml", False)
+    ]
+    # The image's entrypoint is still there: no directory was mounted over /app.
+    assert run(host, f"docker exec {CONTAINER} ls /app/docker", "ls /app/docker").split() == ["prod_entrypoint.sh"]
+
+
+def test_files_are_root_owned_and_the_env_file_is_private(host: Any) -> None:
+    expected = {
+        CONFIG_DIR: 0o700,
+        f"{CONFIG_DIR}/config.yaml": 0o644,
+        f"{CONFIG_DIR}/litellm.env": 0o600,
+    }
+    for path, mode in expected.items():
+        f = host.file(path)
+        assert (path, f.user, f.group, f.mode) == (path, "root", "root", mode)
+
+
+def test_config_yaml_references_bedrock_profiles_and_environment_keys(host: Any, models: list[dict[str, str]]) -> None:
+    config = yaml.safe_load(host.file(f"{CONFIG_DIR}/config.yaml").content_string)
+    endpoint = run(host, "ip -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -f1", "docker0 address").strip()
+    assert [m["model_name"] for m in config["model_list"]] == [m["name"] for m in models]
+    for entry, model in zip(config["model_list"], models, strict=True):
+        assert entry["litellm_params"] == {
+            "model": f"bedrock/{model['model']}",
+            "aws_region_name": "us-east-1",
+            "aws_access_key_id": "os.environ/AWS_ACCESS_KEY_ID",
+            "aws_secret_access_key": "os.environ/AWS_SECRET_ACCESS_KEY",
+            "aws_bedrock_runtime_endpoint": f"http://{endpoint}:8099",
+        }
+        assert model["model"].startswith("us.anthropic.claude-")
+    assert config["general_settings"] == {"master_key": "os.environ/LITELLM_MASTER_KEY"}
+
+
+def test_config_yaml_holds_no_secret(host: Any, secrets: dict[str, str]) -> None:
+    assert leaked(host.file(f"{CONFIG_DIR}/config.yaml").content_string, secrets) == []
+
+
+def test_env_file_carries_every_secret(host: Any, secrets: dict[str, str]) -> None:
+    lines = host.file(f"{CONFIG_DIR}/litellm.env").content_string.splitlines()
+    env = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    wanted = {
+        "LITELLM_MASTER_KEY": secrets["litellm_master_key"],
+        "LITELLM_SALT_KEY": secrets["litellm_salt_key"],
+        "AWS_ACCESS_KEY_ID": secrets["litellm_aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": secrets["litellm_aws_secret_access_key"],
+    }
+    assert sorted(name for name, value in wanted.items() if env.get(name) != value) == []
+    assert env.get("AWS_REGION_NAME") == "us-east-1"
+
+
+def test_docker_exec_env_shows_the_aws_variables(host: Any, secrets: dict[str, str]) -> None:
+    # What the README tells operators to run: `docker exec litellm env | grep AWS`.
+    out = run(host, f"docker exec {CONTAINER} env | grep AWS", "docker exec litellm env | grep AWS")
+    env = dict(line.split("=", 1) for line in out.splitlines())
+    assert sorted(env) == ["AWS_ACCESS_KEY_ID", "AWS_REGION_NAME", "AWS_SECRET_ACCESS_KEY"]
+    wanted = {
+        "AWS_ACCESS_KEY_ID": secrets["litellm_aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": secrets["litellm_aws_secret_access_key"],
+    }
+    mismatched = [name for name, value in wanted.items() if env[name] != value]
+    assert mismatched == []
+    names = set(inspect(host)["Config"]["Env"])
+    assert SECRET_ENV | {"LITELLM_LOCAL_MODEL_COST_MAP"} <= names

@@ -1,0 +1,84 @@
+"""Re-running the role: restart at most once, only when something changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import api, clear_standin, converge, docker_events, inspect, leaked, run, standin_records
+
+EXTRA_MODEL = {
+    "name": "claude-extra-west",
+    "model": "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+    "region": "us-west-2",
+}
+
+
+def now(host: Any) -> str:
+    return run(host, "date +%s.%N", "date").strip()
+
+
+def apply(host: Any, secrets: dict[str, str], extra_vars: dict[str, Any]) -> tuple[int, int]:
+    """Converge with extra_vars; return (changed count, container starts)."""
+    since = now(host)
+    result = converge(extra_vars)
+    # The run's whole output, -v or not, must not carry a secret.
+    assert leaked(result.output, secrets) == []
+    if result.failed:
+        pytest.fail("converge failed:\n" + result.output[-4000:], pytrace=False)
+    return result.changed, docker_events(host, since, "start")
+
+
+def test_models_change_restarts_the_container_once(
+    host: Any, secrets: dict[str, str], models: list[dict[str, str]]
+) -> None:
+    before = inspect(host)
+    changed, starts = apply(host, secrets, {"litellm_models": [*models, EXTRA_MODEL]})
+    after = inspect(host)
+    assert changed > 0
+    assert starts == 1
+    assert after["Id"] == before["Id"]  # restarted, not recreated: the bind mount shows the new file
+    assert after["State"]["StartedAt"] != before["State"]["StartedAt"]
+    ids = [m["id"] for m in api(host, "GET", "/v1/models").json()["data"]]
+    assert EXTRA_MODEL["name"] in ids
+
+    clear_standin(host)
+    body = {"model": EXTRA_MODEL["name"], "messages": [{"role": "user", "content": "hi"}]}
+    assert api(host, "POST", "/v1/chat/completions", body=body).status == 200
+    [record] = standin_records(host)
+    assert (record["model"], record["region"], record["signature_valid"]) == (EXTRA_MODEL["model"], "us-west-2", True)
+
+
+def test_unchanged_rerun_leaves_the_container_alone(
+    host: Any, secrets: dict[str, str], models: list[dict[str, str]]
+) -> None:
+    before = inspect(host)
+    changed, starts = apply(host, secrets, {"litellm_models": [*models, EXTRA_MODEL]})
+    after = inspect(host)
+    assert (changed, starts) == (0, 0)
+    assert (after["Id"], after["State"]["StartedAt"]) == (before["Id"], before["State"]["StartedAt"])
+
+
+def test_env_and_config_change_together_recreate_once(host: Any, secrets: dict[str, str]) -> None:
+    # Back to the default models (config change) with a new variable (env change).
+    before = inspect(host)
+    env = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TEST_MARKER": "one"}
+    changed, starts = apply(host, secrets, {"litellm_env": env})
+    after = inspect(host)
+    assert changed > 0
+    assert starts == 1
+    assert after["Id"] != before["Id"]
+    assert "LITELLM_TEST_MARKER" in after["Config"]["Env"]
+    ids = [m["id"] for m in api(host, "GET", "/v1/models").json()["data"]]
+    assert EXTRA_MODEL["name"] not in ids
+
+
+def test_variable_removed_from_env_is_removed_from_the_container(host: Any, secrets: dict[str, str]) -> None:
+    before = inspect(host)
+    changed, starts = apply(host, secrets, {})
+    after = inspect(host)
+    assert changed > 0
+    assert starts == 1
+    assert after["Id"] != before["Id"]
+    assert "LITELLM_TEST_MARKER" not in after["Config"]["Env"]
+    assert "LITELLM_LOCAL_MODEL_COST_MAP" in after["Config"]["Env"]
