@@ -25,7 +25,7 @@ export PATH="$root/.venv/bin:$PATH" ANSIBLE_CONFIG="$demo/ansible.cfg"
 
 mkdir -p "$run/roles"
 chmod 0700 "$run"
-ln -sfn "$root" "$run/roles/litellm"
+ln -sfn "$root" "$run/roles/litellm_bedrock.litellm"
 extra="$run/extra-vars.json"
 umask 077
 

@@ -18,7 +18,13 @@ LITELLM_PACKAGES=python3,python3-venv,ca-certificates
 
 kind=${1:?usage: build.sh host|litellm}
 here=$(cd "$(dirname "$0")" && pwd)
-recipe_hash=$(cat "$0" "$here"/files/* 2>/dev/null | sha256sum | cut -c1-12)
+case "$kind" in
+  host) packages=$HOST_PACKAGES; inputs=("$here/files/registry-config.yml") ;;
+  litellm) packages=$LITELLM_PACKAGES; inputs=("$here/files/prod_entrypoint.sh") ;;
+  *) echo "unknown image kind: $kind (host|litellm)" >&2; exit 2 ;;
+esac
+# This script and the files copied into the image make the recipe.
+recipe_hash=$(cat "$0" "${inputs[@]}" | sha256sum | cut -c1-12)
 tag="litellm-test/${kind}:${recipe_hash}"
 
 log() { printf '[build %s] %s\n' "$kind" "$*" >&2; }
@@ -39,12 +45,6 @@ trap 'rm -rf "$work"' EXIT
 root="$work/rootfs"
 cache=/var/cache/litellm-test-debootstrap
 mkdir -p "$cache"
-
-case "$kind" in
-  host) packages=$HOST_PACKAGES ;;
-  litellm) packages=$LITELLM_PACKAGES ;;
-  *) echo "unknown image kind: $kind (host|litellm)" >&2; exit 2 ;;
-esac
 
 log "debootstrap $SUITE ($packages)"
 debootstrap --variant=minbase --cache-dir="$cache" --include="$packages" "$SUITE" "$root" "$mirror" >"$work/debootstrap.log" 2>&1 \
@@ -92,4 +92,8 @@ esac
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb
 log "docker import -> $tag"
 tar -C "$root" --numeric-owner -c . | docker import "${changes[@]}" - "$tag" >/dev/null
+# Older recipes' images are of no further use; one still in use stays.
+for old in $(docker images "litellm-test/$kind" --format '{{.Repository}}:{{.Tag}}'); do
+  [ "$old" = "$tag" ] || docker rmi "$old" >/dev/null 2>&1 || true
+done
 echo "$tag"

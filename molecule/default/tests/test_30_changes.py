@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from conftest import api, clear_standin, converge, docker_events, inspect, leaked, run, standin_records
 
+# Temporary STS credentials carry a token; this one is made up for the test.
+SESSION_TOKEN = "FwoGZXIvYXdzEXAMPLE-session-token-TEST-ONLY"  # noqa: S105 - made up, TEST-ONLY
 EXTRA_MODEL = {
     "name": "claude-extra-west",
     "model": "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
@@ -60,17 +62,29 @@ def test_unchanged_rerun_leaves_the_container_alone(
 
 
 def test_env_and_config_change_together_recreate_once(host: Any, secrets: dict[str, str]) -> None:
-    # Back to the default models (config change) with a new variable (env change).
+    # Back to the default models and a session token: config.yaml and the env
+    # file change together, plus a new variable in litellm_env.
     before = inspect(host)
     env = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TEST_MARKER": "one"}
-    changed, starts = apply(host, secrets, {"litellm_env": env})
+    changed, starts = apply(
+        host, {**secrets, "session": SESSION_TOKEN}, {"litellm_env": env, "litellm_aws_session_token": SESSION_TOKEN}
+    )
     after = inspect(host)
     assert changed > 0
     assert starts == 1
     assert after["Id"] != before["Id"]
-    assert "LITELLM_TEST_MARKER" in after["Config"]["Env"]
+    assert {"LITELLM_TEST_MARKER", "AWS_SESSION_TOKEN"} <= set(after["Config"]["Env"])
     ids = [m["id"] for m in api(host, "GET", "/v1/models").json()["data"]]
     assert EXTRA_MODEL["name"] not in ids
+    config = host.file("/etc/litellm/config.yaml").content_string
+    assert config.count("aws_session_token: os.environ/AWS_SESSION_TOKEN") == len(ids)
+    assert SESSION_TOKEN not in config
+
+    clear_standin(host)
+    body = {"model": "claude-sonnet-4", "messages": [{"role": "user", "content": "hi"}]}
+    assert api(host, "POST", "/v1/chat/completions", body=body).status == 200
+    [record] = standin_records(host)
+    assert (record["session_token"], record["signature_valid"]) == (True, True)
 
 
 def test_variable_removed_from_env_is_removed_from_the_container(host: Any, secrets: dict[str, str]) -> None:
@@ -81,4 +95,14 @@ def test_variable_removed_from_env_is_removed_from_the_container(host: Any, secr
     assert starts == 1
     assert after["Id"] != before["Id"]
     assert "LITELLM_TEST_MARKER" not in after["Config"]["Env"]
+    assert "AWS_SESSION_TOKEN" not in after["Config"]["Env"]
     assert "LITELLM_LOCAL_MODEL_COST_MAP" in after["Config"]["Env"]
+
+
+def test_a_stopped_docker_engine_is_started(host: Any, secrets: dict[str, str]) -> None:
+    run(host, "systemctl stop docker.socket docker.service", "stopping Docker Engine")
+    assert not host.service("docker").is_running
+    apply(host, secrets, {})
+    assert host.service("docker").is_running
+    assert inspect(host)["State"]["Running"] is True
+    assert api(host, "GET", "/v1/models").status == 200
