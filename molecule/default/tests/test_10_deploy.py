@@ -52,7 +52,10 @@ def test_files_are_root_owned_and_the_env_file_is_private(host: Any) -> None:
     expected = {
         CONFIG_DIR: 0o700,
         f"{CONFIG_DIR}/config.yaml": 0o644,
+        f"{CONFIG_DIR}/config.yaml.candidate": 0o644,
         f"{CONFIG_DIR}/litellm.env": 0o600,
+        f"{CONFIG_DIR}/litellm.env.candidate": 0o600,
+        f"{CONFIG_DIR}/salt-key.fingerprint": 0o600,
     }
     for path, mode in expected.items():
         f = host.file(path)

@@ -1,0 +1,141 @@
+"""Bad input: a clear error naming the problem, no secret in the output, nothing changed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from conftest import converge, default_models, leaked, report, run, snapshot
+
+DUPLICATE = {"name": "claude-sonnet-4", "model": "us.anthropic.claude-sonnet-4-5-20250929-v1:0"}
+BARE = {"name": "claude-bare", "model": "anthropic.claude-sonnet-4-20250514-v1:0"}
+NO_PREFIX_KEY = "mk-" + "0123456789abcdef" * 3
+SHORT_KEY = "sk-short-0123456789"
+OTHER_SALT = "sk-another-salt-TEST-ONLY-0123456789abcdef"
+
+
+@contextmanager
+def nothing(host: Any) -> Iterator[None]:
+    yield
+
+
+@contextmanager
+def port_taken(host: Any) -> Iterator[None]:
+    # Another program on the port the role is told to publish (bounded life).
+    run(
+        host,
+        "systemd-run --unit=test-port-holder --property=RuntimeMaxSec=300 python3 -m http.server 4100 --bind 127.0.0.1",
+        "starting a listener on port 4100",
+    )
+    run(host, "for i in $(seq 50); do ss -Htln 'sport = :4100' | grep -q . && exit 0; sleep 0.2; done; exit 1", "port")
+    try:
+        yield
+    finally:
+        host.run("systemctl stop test-port-holder")
+
+
+@contextmanager
+def docker_not_installed(host: Any) -> Iterator[None]:
+    # What the role sees on a host without Docker Engine: no dockerd binary.
+    # The running daemon (and so the proxy) is left alone.
+    run(host, "mv /usr/sbin/dockerd /root/dockerd.hidden", "hiding dockerd")
+    try:
+        yield
+    finally:
+        run(host, "mv /root/dockerd.hidden /usr/sbin/dockerd", "restoring dockerd")
+
+
+# case id -> (extra vars, secret left undefined, set-up, expected text, values that must not show)
+CASES: dict[str, tuple[dict[str, Any], str | None, Any, str, list[str]]] = {
+    "undefined secret": ({}, "litellm_salt_key", nothing, "litellm_salt_key", []),
+    "empty secret": (
+        {"litellm_aws_secret_access_key": ""},
+        None,
+        nothing,
+        "litellm_aws_secret_access_key is undefined or empty",
+        [],
+    ),
+    "master key sk-1234": (
+        {"litellm_master_key": "sk-1234"},
+        None,
+        nothing,
+        "it is a published example key",
+        ["sk-1234"],
+    ),
+    "master key without sk-": (
+        {"litellm_master_key": NO_PREFIX_KEY},
+        None,
+        nothing,
+        'litellm_master_key is refused: it does not start with "sk-"',
+        [NO_PREFIX_KEY],
+    ),
+    "master key under 32 characters": (
+        {"litellm_master_key": SHORT_KEY},
+        None,
+        nothing,
+        "litellm_master_key is refused: it is shorter than 32 characters",
+        [SHORT_KEY],
+    ),
+    "changed salt key": (
+        {"litellm_salt_key": OTHER_SALT},
+        None,
+        nothing,
+        "litellm_salt_key is not the salt key this host was deployed with",
+        [OTHER_SALT],
+    ),
+    "duplicate aliases": (
+        {"litellm_models": [*default_models(), DUPLICATE]},
+        None,
+        nothing,
+        "duplicate aliases (name): claude-sonnet-4",
+        [],
+    ),
+    "bare model id": (
+        {"litellm_models": [BARE]},
+        None,
+        nothing,
+        "not Bedrock inference profile ids (model): anthropic.claude-sonnet-4-20250514-v1:0",
+        [],
+    ),
+    "malformed region": (
+        {"litellm_aws_region_name": "us-east"},
+        None,
+        nothing,
+        "Malformed AWS region name(s) in litellm_aws_region_name or a model's region: us-east",
+        [],
+    ),
+    "port taken by another process": (
+        {"litellm_port": 4100},
+        None,
+        port_taken,
+        "litellm_port 4100 is already in use",
+        [],
+    ),
+    "no Docker engine installed": ({}, None, docker_not_installed, "Docker Engine is not installed", []),
+    "litellm_config_dir is a file": (
+        {"litellm_config_dir": "/etc/hostname"},
+        None,
+        nothing,
+        "litellm_config_dir (/etc/hostname) exists on the host and is not a directory",
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_is_refused_and_changes_nothing(host: Any, secrets: dict[str, str], case: str) -> None:
+    extra_vars, without, setup, expected, tried = CASES[case]
+    before = snapshot(host)
+    hostname_before = run(host, "sha256sum /etc/hostname", "checksum")
+    with setup(host):
+        result = converge(extra_vars, without=without)
+    after = snapshot(host)
+    assert result.failed
+    watched = {**secrets, **{f"tried value {i}": value for i, value in enumerate(tried)}}
+    assert leaked(result.output, watched) == []
+    assert expected in result.output
+    assert after == before
+    assert run(host, "sha256sum /etc/hostname", "checksum") == hostname_before
+    report("refused", case, "play failed naming the problem; files, container and image unchanged")

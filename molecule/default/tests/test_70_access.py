@@ -1,0 +1,40 @@
+"""Access: who can reach the proxy, and with which key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import api, converge, inspect, leaked, report, run
+
+
+def docker0(host: Any) -> str:
+    return run(host, "ip -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -f1", "docker0 address").strip()
+
+
+def reachable(host: Any, address: str) -> bool:
+    return host.run(f"curl -s -m 5 -o /dev/null http://{address}:4000/health/liveliness").rc == 0
+
+
+def test_wrong_and_missing_keys_are_refused(host: Any) -> None:
+    for path, method in (("/v1/models", "GET"), ("/v1/chat/completions", "POST")):
+        body = (
+            {"model": "claude-sonnet-4", "messages": [{"role": "user", "content": "hi"}]} if method == "POST" else None
+        )
+        assert api(host, method, path, auth="none", body=body).status == 401
+        assert not 200 <= api(host, method, path, auth="wrong", body=body).status < 300
+    report("access", "no key / wrong key on /v1/models and /v1/chat/completions", "401 / refused")
+
+
+def test_bind_address_restricts_the_published_port(host: Any, secrets: dict[str, str]) -> None:
+    other = docker0(host)
+    assert reachable(host, other)  # 0.0.0.0 by default: every interface
+    result = converge({"litellm_bind_address": "127.0.0.1"})
+    assert not result.failed
+    assert leaked(result.output, secrets) == []
+    bindings = inspect(host)["HostConfig"]["PortBindings"]["4000/tcp"]
+    assert bindings == [{"HostIp": "127.0.0.1", "HostPort": "4000"}]
+    assert reachable(host, "127.0.0.1")
+    assert not reachable(host, other)
+    report("access", "litellm_bind_address: 127.0.0.1", "port reachable on loopback only")
+    assert not converge({}).failed
+    assert reachable(host, other)
