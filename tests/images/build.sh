@@ -20,7 +20,7 @@ kind=${1:?usage: build.sh host|litellm}
 here=$(cd "$(dirname "$0")" && pwd)
 case "$kind" in
   host) packages=$HOST_PACKAGES; inputs=("$here/files/registry-config.yml") ;;
-  litellm) packages=$LITELLM_PACKAGES; inputs=("$here/files/prod_entrypoint.sh") ;;
+  litellm) packages=$LITELLM_PACKAGES; inputs=("$here/files/prod_entrypoint.sh" "$here/files/litellm-constraints.txt") ;;
   *) echo "unknown image kind: $kind (host|litellm)" >&2; exit 2 ;;
 esac
 # This script and the files copied into the image make the recipe.
@@ -72,9 +72,12 @@ case "$kind" in
     cp /etc/ssl/certs/ca-certificates.crt "$bundle"
     log "pip install litellm[proxy]==$LITELLM_VERSION prisma==$PRISMA_VERSION (several minutes)"
     chroot "$root" python3 -m venv /opt/litellm
+    # Every dependency pinned too, so that two builds of this recipe match.
+    install -m 0644 "$here/files/litellm-constraints.txt" "$root/tmp/constraints.txt"
     chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 \
       PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
-      /opt/litellm/bin/pip install -q "litellm[proxy]==$LITELLM_VERSION" "prisma==$PRISMA_VERSION" >&2
+      /opt/litellm/bin/pip install -q -c /tmp/constraints.txt "litellm[proxy]==$LITELLM_VERSION" "prisma==$PRISMA_VERSION" >&2
+    rm -f "$root/tmp/constraints.txt"
     mv "$bundle.image" "$bundle"
     rm -f "$root/etc/resolv.conf"
     mkdir -p "$root/app/docker"

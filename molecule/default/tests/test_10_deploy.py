@@ -23,7 +23,7 @@ def test_container_runs_the_configured_image_with_the_restart_policy(host: Any) 
     assert data["State"]["Running"] is True
     assert data["Config"]["Image"] == IMAGE
     assert data["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
-    assert data["Args"] == ["--config", "/app/config.yaml", "--port", "4000"]
+    assert data["Args"] == ["--config", "/app/config.yaml", "--port", "4000", "--num_workers", "1"]
 
 
 def test_image_was_really_pulled_from_the_registry(host: Any) -> None:

@@ -71,6 +71,22 @@ def test_canary_refuses_a_broken_image_and_the_proxy_keeps_serving(
         )
 
 
+def test_canary_refuses_an_environment_that_breaks_litellm(host: Any, secrets: dict[str, str]) -> None:
+    # LiteLLM exits at boot when it cannot reach the database it is given.
+    before = snapshot(host)
+    env = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    start = time.monotonic()
+    result = converge({"litellm_env": env, "litellm_canary_timeout": 30})
+    seconds = time.monotonic() - start
+    assert result.failed
+    assert "The new configuration was refused: a canary container" in result.output
+    assert "Database migration cannot proceed" in result.output  # the canary's own log explains why
+    assert leaked(result.output, secrets) == []
+    assert snapshot(host) == before
+    assert liveliness(host)
+    report("protected", "environment that stops LiteLLM from booting", "canary refused it; proxy untouched", seconds)
+
+
 @pytest.mark.parametrize(
     "change",
     [
