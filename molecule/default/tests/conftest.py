@@ -174,8 +174,14 @@ def models() -> list[dict[str, str]]:
 
 
 def snapshot(host: Any) -> dict[str, Any]:
-    """What must not change when a run is refused: files, container, image."""
-    files = run(host, f"cd {CONFIG_DIR} 2>/dev/null && find . -type f | sort | xargs -r sha256sum", "checksums")
+    """What must not change when a run is refused: the live files (and the last
+    good copies), the container and its image. Candidates are left out: a
+    refused run keeps its rendered candidates there for the operator to read."""
+    files = run(
+        host,
+        f"cd {CONFIG_DIR} 2>/dev/null && find . -type f ! -name '*.candidate' | sort | xargs -r sha256sum",
+        "checksums",
+    )
     data = inspect(host)
     return {"files": files, "id": data["Id"], "started": data["State"]["StartedAt"], "image": data["Image"]}
 

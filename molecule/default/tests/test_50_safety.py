@@ -83,6 +83,8 @@ def test_canary_refuses_an_environment_that_breaks_litellm(host: Any, secrets: d
     assert "Database migration cannot proceed" in result.output  # the canary's own log explains why
     assert leaked(result.output, secrets) == []
     assert snapshot(host) == before
+    assert "DATABASE_URL=" in host.file(f"{CONFIG_DIR}/litellm.env.candidate").content_string  # kept for reading
+    assert "DATABASE_URL" not in inspect(host)["Config"]["Env"]
     assert liveliness(host)
     report("protected", "environment that stops LiteLLM from booting", "canary refused it; proxy untouched", seconds)
 
