@@ -464,7 +464,7 @@ end
         left.scatter(range(3), targets, marker="_", s=900, color="#c44e52", label="target")
         left.set_xticks(range(3), ["cold deploy", "no-change run", "config-change\ndowntime"])
         left.set_ylabel("ratio to baseline")
-        left.legend()
+        left.legend(loc="upper left")
         left.set_title("Role vs hand-written baseline")
         for workers, colour in ((1, "#55a868"), (2, "#8172b2")):
             for stream, style in ((False, "-"), (True, "--")):
@@ -533,13 +533,21 @@ def machine_info(image: str) -> dict[str, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--image", required=True)
-    parser.add_argument("--standin", required=True, help="stand-in URL as the container reaches it")
+    parser.add_argument("--image", default="", help="LiteLLM image to deploy")
+    parser.add_argument("--standin", default="", help="stand-in URL as the container reaches it")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--concurrency", default="1,8,32")
+    parser.add_argument("--report-only", action="store_true", help="redo table and chart from results.json")
     args = parser.parse_args()
     bench = Bench(args.image, args.standin, args.repeats, args.duration, [int(c) for c in args.concurrency.split(",")])
+    if args.report_only:
+        saved = json.loads((RESULTS / "results.json").read_text())
+        bench.results = saved["results"]
+        bench.write(saved["machine"])
+        return
+    if not (args.image and args.standin):
+        parser.error("--image and --standin are required (bench/run.sh passes them)")
     machine = machine_info(args.image)
     bench.cold_deploy()
     bench.no_change()
