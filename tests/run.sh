@@ -23,6 +23,13 @@ export PATH="$root/.venv/bin:$PATH"
 export ANSIBLE_COLLECTIONS_PATH="$root/.venv/lib/python3.11/site-packages"
 export ANSIBLE_NOCOLOR=1 PY_COLORS=0 ANSIBLE_FORCE_COLOR=0
 
+# The demo's playbook names the role by its Galaxy name: point Ansible at this
+# checkout under that name (ansible-lint's own link in ~/.ansible/roles may be
+# left over from a checkout elsewhere).
+mkdir -p .cache/roles
+ln -sfn "$root" .cache/roles/litellm_bedrock.litellm
+export ANSIBLE_ROLES_PATH="$root/.cache/roles"
+
 lint() {
   step "yamllint"
   yamllint --strict .

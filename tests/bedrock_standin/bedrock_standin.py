@@ -16,7 +16,10 @@ frames, and records every request. Tests read the records from
 
 Configuration comes from the environment, so that the secret never shows in a
 process list: STANDIN_ACCESS_KEY_ID, STANDIN_SECRET_ACCESS_KEY,
-STANDIN_REGIONS (comma-separated), STANDIN_LISTEN (host:port), and
+STANDIN_REGIONS (comma-separated), STANDIN_LISTEN (host:port),
+STANDIN_SESSION_TOKEN (the only session token a signed request may carry),
+STANDIN_BEARER_TOKEN (a Bedrock API key, accepted as `Authorization: Bearer`),
+STANDIN_TLS_CERT and STANDIN_TLS_KEY (PEM files: serve HTTPS), and
 STANDIN_VERIFY=false for the benchmark only, whose load tool sends its direct
 baseline requests unsigned (both paths then skip the same check).
 """
@@ -29,6 +32,7 @@ import json
 import os
 import re
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -55,6 +59,8 @@ class Settings:
     secret_access_key: str
     regions: frozenset[str]
     verify: bool = True
+    session_token: str = ""
+    bearer_token: str = ""
 
 
 @dataclass
@@ -83,10 +89,18 @@ def check_signature(
 
     Returns (valid, reason, parsed Authorization fields).
     """
-    match = _AUTH_RE.match(headers.get("authorization", ""))
+    authorization = headers.get("authorization", "")
+    if authorization.startswith("Bearer "):
+        if settings.bearer_token and hmac.compare_digest(authorization[7:], settings.bearer_token):
+            return True, "ok", {"scheme": "bearer"}
+        return False, "unknown bearer token", {"scheme": "bearer"}
+    match = _AUTH_RE.match(authorization)
     if not match:
         return False, "missing or malformed Authorization header", {}
-    fields = match.groupdict()
+    fields = {"scheme": "sigv4", **match.groupdict()}
+    token = headers.get("x-amz-security-token")
+    if token is not None and not hmac.compare_digest(token, settings.session_token or "\0"):
+        return False, "unknown session token", fields
     if fields["service"] != "bedrock":
         return False, f"signed for service {fields['service']!r}, not 'bedrock'", fields
     if fields["key"] != settings.access_key_id:
@@ -105,7 +119,6 @@ def check_signature(
         headers={name: headers[name] for name in signed if name in headers},
     )
     request.context["timestamp"] = amz_date
-    token = headers.get("x-amz-security-token")
     auth = SigV4Auth(
         Credentials(settings.access_key_id, settings.secret_access_key, token), "bedrock", fields["region"]
     )
@@ -206,6 +219,7 @@ class Handler(BaseHTTPRequestHandler):
                 "model": model,
                 "stream": streaming,
                 "region": auth.get("region"),
+                "auth": auth.get("scheme"),
                 "access_key_id": auth.get("key"),
                 "session_token": "x-amz-security-token" in headers,
                 "signature_valid": valid,
@@ -220,7 +234,8 @@ class Handler(BaseHTTPRequestHandler):
                 {"x-amzn-ErrorType": "InvalidSignatureException"},
             )
             return
-        text = reply_text(model, auth["region"], request)
+        # A bearer token names no region.
+        text = reply_text(model, auth.get("region") or "bearer", request)
         usage = {"inputTokens": 12, "outputTokens": len(text.split()), "totalTokens": 12 + len(text.split())}
         if not streaming:
             self._send_json(
@@ -257,12 +272,19 @@ def main() -> None:
         secret_access_key=os.environ["STANDIN_SECRET_ACCESS_KEY"],
         regions=frozenset(r.strip() for r in os.environ.get("STANDIN_REGIONS", "us-east-1").split(",") if r.strip()),
         verify=os.environ.get("STANDIN_VERIFY", "true").lower() != "false",
+        session_token=os.environ.get("STANDIN_SESSION_TOKEN", ""),
+        bearer_token=os.environ.get("STANDIN_BEARER_TOKEN", ""),
     )
     host, _, port = os.environ.get("STANDIN_LISTEN", "127.0.0.1:8099").rpartition(":")
     Handler.settings = settings
     Handler.recorder = Recorder()
     server = ThreadingHTTPServer((host, int(port)), Handler)
     server.daemon_threads = True
+    cert, key = os.environ.get("STANDIN_TLS_CERT"), os.environ.get("STANDIN_TLS_KEY")
+    if cert and key:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     sys.stderr.write(f"standin: listening on {host}:{port} for regions {sorted(settings.regions)}\n")
     server.serve_forever()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import tempfile
@@ -148,6 +149,14 @@ def converge(
     output = proc.stdout + proc.stderr
     changed = sum(int(part.split("=")[1]) for part in output.split() if part.startswith("changed="))
     return ConvergeResult(output=output, changed=changed, failed=proc.returncode != 0)
+
+
+def task_status(output: str, task: str) -> str:
+    """The status (ok, changed, skipping, fatal...) the role's task got in a run's output."""
+    match = re.search(rf"TASK \[litellm_bedrock\.litellm : {re.escape(task)}\][^\n]*\n(?:[^\n]*\n)??(\w+):", output)
+    if not match:
+        pytest.fail(f"task {task!r} not found in the output", pytrace=False)
+    return match.group(1)
 
 
 def docker_events(host: Any, since: str, event: str) -> int:

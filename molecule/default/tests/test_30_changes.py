@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from conftest import api, clear_standin, converge, docker_events, inspect, leaked, run, standin_records
 
-# Temporary STS credentials carry a token; this one is made up for the test.
-SESSION_TOKEN = "FwoGZXIvYXdzEXAMPLE-session-token-TEST-ONLY"  # noqa: S105 - made up, TEST-ONLY
+# Temporary STS credentials carry a token: the TEST-ONLY vault's, which the
+# stand-in accepts (and no other).
+SESSION_TOKEN = "{{ test_aws_session_token }}"  # noqa: S105 - a reference, rendered by Ansible
 EXTRA_MODEL = {
     "name": "claude-extra-west",
     "model": "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
@@ -65,10 +66,8 @@ def test_env_and_config_change_together_recreate_once(host: Any, secrets: dict[s
     # Back to the default models and a session token: config.yaml and the env
     # file change together, plus a new variable in litellm_env.
     before = inspect(host)
-    env = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TEST_MARKER": "one"}
-    changed, starts = apply(
-        host, {**secrets, "session": SESSION_TOKEN}, {"litellm_env": env, "litellm_aws_session_token": SESSION_TOKEN}
-    )
+    env = {"LITELLM_TEST_MARKER": "one"}
+    changed, starts = apply(host, secrets, {"litellm_env": env, "litellm_aws_session_token": SESSION_TOKEN})
     after = inspect(host)
     assert changed > 0
     assert starts == 1
@@ -78,7 +77,7 @@ def test_env_and_config_change_together_recreate_once(host: Any, secrets: dict[s
     assert EXTRA_MODEL["name"] not in ids
     config = host.file("/etc/litellm/config.yaml").content_string
     assert config.count("aws_session_token: os.environ/AWS_SESSION_TOKEN") == len(ids)
-    assert SESSION_TOKEN not in config
+    assert secrets["test_aws_session_token"] not in config
 
     clear_standin(host)
     body = {"model": "claude-sonnet-4", "messages": [{"role": "user", "content": "hi"}]}

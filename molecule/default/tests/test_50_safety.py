@@ -74,7 +74,7 @@ def test_canary_refuses_a_broken_image_and_the_proxy_keeps_serving(
 def test_canary_refuses_an_environment_that_breaks_litellm(host: Any, secrets: dict[str, str]) -> None:
     # LiteLLM exits at boot when it cannot reach the database it is given.
     before = snapshot(host)
-    env = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    env = {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
     start = time.monotonic()
     result = converge({"litellm_env": env, "litellm_canary_timeout": 30})
     seconds = time.monotonic() - start
@@ -93,7 +93,7 @@ def test_canary_refuses_an_environment_that_breaks_litellm(host: Any, secrets: d
     "change",
     [
         pytest.param({"litellm_models": [*default_models(), NEW_ALIAS]}, id="config change (restart)"),
-        pytest.param({"litellm_env": {"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_MARK": "x"}}, id="env change"),
+        pytest.param({"litellm_env": {"LITELLM_MARK": "x"}}, id="env change"),
     ],
 )
 def test_live_failure_after_the_canary_rolls_back(host: Any, secrets: dict[str, str], change: dict[str, Any]) -> None:

@@ -1,0 +1,126 @@
+"""Images: a moving tag updates on purpose, a digest pins, old builds are pruned,
+and an air-gapped host runs an image it loaded itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from conftest import api, converge, docker_events, inspect, leaked, liveliness, report, run, task_status
+
+REPO = "127.0.0.1:5000/berriai/litellm"
+TAG = f"{REPO}:main-stable"
+LOADED = "litellm-airgap/litellm:loaded"
+
+
+def image_id(host: Any, ref: str) -> str:
+    return run(host, f"docker image inspect --format '{{{{.Id}}}}' {ref}", f"inspecting {ref}").strip()
+
+
+def image_exists(host: Any, ref: str) -> bool:
+    return host.run(f"docker image inspect {ref}").rc == 0
+
+
+def publish_new_build(host: Any, label: str) -> None:
+    """Push a new build under the same tag, as upstream does with main-stable:
+    the registry moves on, the host keeps its copy of the old build."""
+    old = image_id(host, TAG)
+    run(
+        host,
+        f"printf 'FROM {TAG}\\nLABEL test.build={label}\\n' | docker build -q -t test-build:{label} - "
+        f"&& docker tag test-build:{label} {TAG} && docker push -q {TAG} "
+        f"&& docker tag {old} {TAG} && docker rmi test-build:{label}",
+        f"publishing build {label}",
+    )
+    assert image_id(host, TAG) == old
+
+
+def now(host: Any) -> str:
+    return run(host, "date +%s.%N", "date").strip()
+
+
+def checked_converge(secrets: dict[str, str], extra_vars: dict[str, Any] | None = None) -> Any:
+    result = converge(extra_vars)
+    assert leaked(result.output, secrets) == []
+    if result.failed:
+        pytest.fail("converge failed:\n" + result.output[-4000:], pytrace=False)
+    return result
+
+
+@pytest.fixture(scope="module")
+def builds() -> dict[str, str]:
+    return {}
+
+
+def test_a_moved_tag_recreates_the_container_once(host: Any, secrets: dict[str, str], builds: dict[str, str]) -> None:
+    builds["first"] = inspect(host)["Image"]
+    publish_new_build(host, "second")
+    since = now(host)
+    result = checked_converge(secrets)
+    running = inspect(host)["Image"]
+    builds["second"] = running
+    assert running != builds["first"]
+    assert image_id(host, TAG) == running
+    assert docker_events(host, since, "start") == 1
+    assert result.changed > 0
+    assert task_status(result.output, "Pull the LiteLLM image") == "changed"
+    assert api(host, "GET", "/v1/models").status == 200
+    report("update", "moving tag pointed to a new build", "pulled, container recreated once")
+
+
+def test_a_tag_that_did_not_move_changes_nothing(host: Any, secrets: dict[str, str]) -> None:
+    before = inspect(host)
+    result = checked_converge(secrets)
+    after = inspect(host)
+    assert result.changed == 0
+    assert (after["Id"], after["State"]["StartedAt"]) == (before["Id"], before["State"]["StartedAt"])
+
+
+def test_old_builds_are_pruned_but_the_previous_one_kept(
+    host: Any, secrets: dict[str, str], builds: dict[str, str]
+) -> None:
+    publish_new_build(host, "third")
+    checked_converge(secrets)
+    builds["third"] = inspect(host)["Image"]
+    assert builds["third"] not in (builds["first"], builds["second"])
+    assert image_exists(host, builds["third"])
+    assert image_exists(host, builds["second"])  # what a rollback would return to
+    assert not image_exists(host, builds["first"])
+    report("update", "third build of the same tag", "oldest build pruned, previous kept for rollback")
+
+
+def test_a_digest_pins_one_build(host: Any, secrets: dict[str, str], builds: dict[str, str]) -> None:
+    digests = run(host, f"docker image inspect --format '{{{{json .RepoDigests}}}}' {builds['second']}", "digests")
+    digest = next(d for d in digests.strip().strip("[]").replace('"', "").split(",") if d.startswith(REPO + "@"))
+    checked_converge(secrets, {"litellm_image": digest})
+    assert inspect(host)["Image"] == builds["second"]
+    assert inspect(host)["Config"]["Image"] == digest
+    assert liveliness(host)
+    again = checked_converge(secrets, {"litellm_image": digest})
+    assert again.changed == 0
+
+
+@pytest.fixture
+def registry_down(host: Any) -> Iterator[None]:
+    run(host, "systemctl stop docker-registry", "stopping the registry")
+    try:
+        yield
+    finally:
+        run(host, "systemctl start docker-registry", "starting the registry")
+
+
+def test_pull_never_runs_an_image_the_host_loaded_itself(
+    host: Any, secrets: dict[str, str], builds: dict[str, str], registry_down: None
+) -> None:
+    assert host.run("curl -s -m 5 http://127.0.0.1:5000/v2/").rc != 0  # no registry in reach
+    run(
+        host,
+        f"docker tag {builds['third']} {LOADED} && docker save -o /root/litellm.tar {LOADED} "
+        f"&& docker rmi {LOADED} && docker load -i /root/litellm.tar && rm /root/litellm.tar",
+        "docker save / docker load",
+    )
+    checked_converge(secrets, {"litellm_image": LOADED, "litellm_image_pull": "never"})
+    assert inspect(host)["Config"]["Image"] == LOADED
+    assert liveliness(host)
+    report("update", "litellm_image_pull never, registry down, image loaded with docker load", "deployed and serving")

@@ -1,0 +1,95 @@
+"""--check --diff on a deployed and on a fresh host; litellm_state: absent; deploying again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import (
+    CONFIG_DIR,
+    CONTAINER,
+    ConvergeResult,
+    api,
+    converge,
+    default_models,
+    leaked,
+    report,
+    run,
+    snapshot,
+    task_status,
+)
+
+REPO = "127.0.0.1:5000/berriai/litellm"
+CHECK_ALIAS = {"name": "claude-check-mode", "model": "us.anthropic.claude-haiku-4-5-20251001-v1:0"}
+OTHER_SALT = "sk-another-salt-TEST-ONLY-0123456789abcdef"
+SKIPPED_NOTE = "Check mode: no image was pulled"
+
+
+def checked(result: ConvergeResult, secrets: dict[str, str]) -> ConvergeResult:
+    assert leaked(result.output, secrets) == []
+    if result.failed:
+        pytest.fail("run failed:\n" + result.output[-4000:], pytrace=False)
+    return result
+
+
+def builds(host: Any) -> list[str]:
+    return run(host, f"docker image ls -q {REPO}", "docker image ls").split()
+
+
+def test_check_diff_on_a_deployed_host_shows_the_change_only(host: Any, secrets: dict[str, str]) -> None:
+    before = snapshot(host)
+    since = run(host, "date +%s.%N", "date").strip()
+    extra = {"litellm_models": [*default_models(), CHECK_ALIAS], "litellm_log_level": "WARNING"}
+    result = checked(converge(extra, args=["--check", "--diff"]), secrets)
+    assert '+  - model_name: "claude-check-mode"' in result.output  # the diff against the live config.yaml
+    assert task_status(result.output, "Render the candidate environment file") == "changed"
+    assert SKIPPED_NOTE in result.output
+    assert snapshot(host) == before
+    canaries = run(host, f"docker events --since {since} --until $(date +%s.%N) --filter event=create", "events")
+    assert canaries.strip() == ""  # no canary, no container created
+    assert not host.file(f"{CONFIG_DIR}/config.yaml.candidate").contains("claude-check-mode")
+
+
+def test_absent_removes_the_service_but_keeps_the_fingerprint(host: Any, secrets: dict[str, str]) -> None:
+    image = builds(host)
+    checked(converge({"litellm_state": "absent"}), secrets)
+    assert host.run(f"docker inspect {CONTAINER}").rc != 0
+    assert host.run(f"docker inspect {CONTAINER}-canary").rc != 0
+    left = run(host, f"ls -A {CONFIG_DIR}", "ls").split()
+    assert left == ["salt-key.fingerprint"]
+    assert not host.socket("tcp://0.0.0.0:4000").is_listening
+    assert builds(host) == image  # the image stays unless litellm_remove_image
+    again = checked(converge({"litellm_state": "absent"}), secrets)
+    assert again.changed == 0
+    report("lifecycle", "litellm_state absent, twice", "container, files gone; fingerprint kept; rerun changed=0")
+
+
+def test_a_later_deploy_with_another_salt_key_is_still_refused(host: Any, secrets: dict[str, str]) -> None:
+    result = converge({"litellm_salt_key": OTHER_SALT})
+    assert result.failed
+    assert "litellm_salt_key is not the salt key this host was deployed with" in result.output
+    assert leaked(result.output, {**secrets, "other": OTHER_SALT}) == []
+    assert run(host, f"ls -A {CONFIG_DIR}", "ls").split() == ["salt-key.fingerprint"]
+
+
+def test_purge_removes_the_directory_and_the_image(host: Any, secrets: dict[str, str]) -> None:
+    checked(converge({"litellm_state": "absent", "litellm_purge": True, "litellm_remove_image": True}), secrets)
+    assert not host.file(CONFIG_DIR).exists
+    assert builds(host) == []
+
+
+def test_check_diff_on_a_fresh_host_changes_nothing(host: Any, secrets: dict[str, str]) -> None:
+    result = checked(converge(args=["--check", "--diff"]), secrets)
+    assert "+model_list:" in result.output  # the whole config.yaml a real run would write
+    assert SKIPPED_NOTE in result.output
+    assert not host.file(CONFIG_DIR).exists
+    assert host.run(f"docker inspect {CONTAINER}").rc != 0
+    assert builds(host) == []  # nothing pulled
+    report("lifecycle", "--check --diff on a host without the proxy", "no failure, nothing written or pulled")
+
+
+def test_present_deploys_again(host: Any, secrets: dict[str, str]) -> None:
+    checked(converge(), secrets)
+    assert api(host, "GET", "/v1/models").status == 200
+    assert host.file(f"{CONFIG_DIR}/salt-key.fingerprint").exists
+    assert len(builds(host)) == 1
