@@ -24,11 +24,13 @@ def image_exists(host: Any, ref: str) -> bool:
 
 def publish_new_build(host: Any, label: str) -> None:
     """Push a new build under the same tag, as upstream does with main-stable:
-    the registry moves on, the host keeps its copy of the old build."""
+    the registry moves on, the host keeps its copy of the old build. BuildKit,
+    because the classic builder records the old build as the new one's parent,
+    which Docker then never deletes (pulled images have no parent)."""
     old = image_id(host, TAG)
     run(
         host,
-        f"printf 'FROM {TAG}\\nLABEL test.build={label}\\n' | docker build -q -t test-build:{label} - "
+        f"printf 'FROM {TAG}\\nLABEL test.build={label}\\n' | DOCKER_BUILDKIT=1 docker build -q -t test-build:{label} - "
         f"&& docker tag test-build:{label} {TAG} && docker push -q {TAG} "
         f"&& docker tag {old} {TAG} && docker rmi test-build:{label}",
         f"publishing build {label}",
