@@ -151,6 +151,17 @@ def converge(
     return ConvergeResult(output=output, changed=changed, failed=proc.returncode != 0)
 
 
+def converge_ok(
+    secrets: dict[str, str], extra_vars: dict[str, Any] | None = None, args: list[str] | None = None
+) -> ConvergeResult:
+    """converge() that must succeed and print no secret (names only on failure)."""
+    result = converge(extra_vars, args)
+    assert leaked(result.output, secrets) == []
+    if result.failed:
+        pytest.fail("converge failed:\n" + result.output[-4000:], pytrace=False)
+    return result
+
+
 def task_status(output: str, task: str) -> str:
     """The status (ok, changed, skipping, fatal...) the role's task got in a run's output."""
     match = re.search(rf"TASK \[litellm_bedrock\.litellm : {re.escape(task)}\][^\n]*\n(?:[^\n]*\n)??(\w+):", output)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import api, converge, docker_events, inspect, leaked, liveliness, report, run, task_status
+from conftest import api, converge_ok, docker_events, inspect, liveliness, report, run, task_status
 
 REPO = "127.0.0.1:5000/berriai/litellm"
 TAG = f"{REPO}:main-stable"
@@ -30,7 +30,8 @@ def publish_new_build(host: Any, label: str) -> None:
     old = image_id(host, TAG)
     run(
         host,
-        f"printf 'FROM {TAG}\\nLABEL test.build={label}\\n' | DOCKER_BUILDKIT=1 docker build -q -t test-build:{label} - "
+        f"printf 'FROM {TAG}\\nLABEL test.build={label}\\n' "
+        f"| DOCKER_BUILDKIT=1 docker build -q -t test-build:{label} - "
         f"&& docker tag test-build:{label} {TAG} && docker push -q {TAG} "
         f"&& docker tag {old} {TAG} && docker rmi test-build:{label}",
         f"publishing build {label}",
@@ -42,14 +43,6 @@ def now(host: Any) -> str:
     return run(host, "date +%s.%N", "date").strip()
 
 
-def checked_converge(secrets: dict[str, str], extra_vars: dict[str, Any] | None = None) -> Any:
-    result = converge(extra_vars)
-    assert leaked(result.output, secrets) == []
-    if result.failed:
-        pytest.fail("converge failed:\n" + result.output[-4000:], pytrace=False)
-    return result
-
-
 @pytest.fixture(scope="module")
 def builds() -> dict[str, str]:
     return {}
@@ -59,7 +52,7 @@ def test_a_moved_tag_recreates_the_container_once(host: Any, secrets: dict[str, 
     builds["first"] = inspect(host)["Image"]
     publish_new_build(host, "second")
     since = now(host)
-    result = checked_converge(secrets)
+    result = converge_ok(secrets)
     running = inspect(host)["Image"]
     builds["second"] = running
     assert running != builds["first"]
@@ -73,7 +66,7 @@ def test_a_moved_tag_recreates_the_container_once(host: Any, secrets: dict[str, 
 
 def test_a_tag_that_did_not_move_changes_nothing(host: Any, secrets: dict[str, str]) -> None:
     before = inspect(host)
-    result = checked_converge(secrets)
+    result = converge_ok(secrets)
     after = inspect(host)
     assert result.changed == 0
     assert (after["Id"], after["State"]["StartedAt"]) == (before["Id"], before["State"]["StartedAt"])
@@ -83,7 +76,7 @@ def test_old_builds_are_pruned_but_the_previous_one_kept(
     host: Any, secrets: dict[str, str], builds: dict[str, str]
 ) -> None:
     publish_new_build(host, "third")
-    checked_converge(secrets)
+    converge_ok(secrets)
     builds["third"] = inspect(host)["Image"]
     assert builds["third"] not in (builds["first"], builds["second"])
     assert image_exists(host, builds["third"])
@@ -95,11 +88,11 @@ def test_old_builds_are_pruned_but_the_previous_one_kept(
 def test_a_digest_pins_one_build(host: Any, secrets: dict[str, str], builds: dict[str, str]) -> None:
     digests = run(host, f"docker image inspect --format '{{{{json .RepoDigests}}}}' {builds['second']}", "digests")
     digest = next(d for d in digests.strip().strip("[]").replace('"', "").split(",") if d.startswith(REPO + "@"))
-    checked_converge(secrets, {"litellm_image": digest})
+    converge_ok(secrets, {"litellm_image": digest})
     assert inspect(host)["Image"] == builds["second"]
     assert inspect(host)["Config"]["Image"] == digest
     assert liveliness(host)
-    again = checked_converge(secrets, {"litellm_image": digest})
+    again = converge_ok(secrets, {"litellm_image": digest})
     assert again.changed == 0
 
 
@@ -122,7 +115,7 @@ def test_pull_never_runs_an_image_the_host_loaded_itself(
         f"&& docker rmi {LOADED} && docker load -i /root/litellm.tar && rm /root/litellm.tar",
         "docker save / docker load",
     )
-    checked_converge(secrets, {"litellm_image": LOADED, "litellm_image_pull": "never"})
+    converge_ok(secrets, {"litellm_image": LOADED, "litellm_image_pull": "never"})
     assert inspect(host)["Config"]["Image"] == LOADED
     assert liveliness(host)
     report("update", "litellm_image_pull never, registry down, image loaded with docker load", "deployed and serving")

@@ -5,20 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 import yaml
-from conftest import CONFIG_DIR, CONTAINER, api, clear_standin, converge, leaked, run, standin_records
+from conftest import CONFIG_DIR, CONTAINER, api, clear_standin, converge_ok, run, standin_records
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/litellm-bedrock-TEST"
 EXTERNAL_ID = "litellm-external-id-TEST"
 AWS_SECRET_NAMES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK"}
-
-
-def apply(secrets: dict[str, str], extra_vars: dict[str, Any]) -> None:
-    result = converge(extra_vars)
-    assert leaked(result.output, secrets) == []
-    if result.failed:
-        pytest.fail("converge failed:\n" + result.output[-4000:], pytrace=False)
 
 
 def env_names(host: Any) -> set[str]:
@@ -34,7 +26,8 @@ def params(host: Any) -> list[dict[str, Any]]:
 
 
 def test_bearer_token_mode_sends_the_bedrock_api_key(host: Any, secrets: dict[str, str]) -> None:
-    apply(secrets, {"litellm_aws_auth": "bearer_token", "litellm_aws_bearer_token": "{{ test_aws_bearer_token }}"})
+    bearer = {"litellm_aws_auth": "bearer_token", "litellm_aws_bearer_token": "{{ test_aws_bearer_token }}"}
+    converge_ok(secrets, bearer)
     names = env_names(host)
     assert "AWS_BEARER_TOKEN_BEDROCK" in names
     assert not names & {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
@@ -54,7 +47,7 @@ def test_bearer_token_mode_sends_the_bedrock_api_key(host: Any, secrets: dict[st
 def test_instance_profile_mode_keeps_no_aws_secret_on_the_host(host: Any, secrets: dict[str, str]) -> None:
     # No request is sent in this mode: credentials would come from the
     # instance metadata service, which tests must never call.
-    apply(
+    converge_ok(
         secrets,
         {
             "litellm_aws_auth": "instance_profile",
@@ -79,7 +72,7 @@ def test_instance_profile_mode_keeps_no_aws_secret_on_the_host(host: Any, secret
 
 
 def test_static_keys_with_an_assumed_role(host: Any, secrets: dict[str, str]) -> None:
-    apply(secrets, {"litellm_aws_role_name": ROLE_ARN})
+    converge_ok(secrets, {"litellm_aws_role_name": ROLE_ARN})
     assert {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} <= env_names(host)
     for p in params(host):
         assert p["aws_access_key_id"] == "os.environ/AWS_ACCESS_KEY_ID"
@@ -88,7 +81,7 @@ def test_static_keys_with_an_assumed_role(host: Any, secrets: dict[str, str]) ->
 
 
 def test_back_to_static_keys(host: Any, secrets: dict[str, str]) -> None:
-    apply(secrets, {})
+    converge_ok(secrets, {})
     clear_standin(host)
     body = {"model": "claude-sonnet-4", "messages": [{"role": "user", "content": "hi"}]}
     assert api(host, "POST", "/v1/chat/completions", body=body).status == 200

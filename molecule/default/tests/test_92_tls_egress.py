@@ -32,6 +32,7 @@ from conftest import (
 
 STANDIN_DIR = "/opt/bedrock-standin/tls"
 PROXY_DIR = "/opt/egress-proxy"
+UNITS = "test-standin-tls test-egress-proxy"
 
 
 def openssl(*args: str, cwd: Path) -> None:
@@ -68,29 +69,32 @@ def setting(host: Any) -> Iterator[dict[str, str]]:
     put(host, f"{STANDIN_DIR}/tls.key", files["standin.key"], "0600")
     put(host, "/root/test-ca.crt", files["ca.crt"], "0644")
     put(host, f"{PROXY_DIR}/connect_proxy.py", (PROJECT / "tests/egress_proxy/connect_proxy.py").read_text(), "0755")
-    run(
-        host,
-        "systemd-run --unit=test-standin-tls --property=RuntimeMaxSec=900 "
-        "--property=EnvironmentFile=/opt/bedrock-standin/standin.env --setenv=STANDIN_LISTEN=0.0.0.0:8443 "
-        f"--setenv=STANDIN_TLS_CERT={STANDIN_DIR}/tls.crt --setenv=STANDIN_TLS_KEY={STANDIN_DIR}/tls.key "
-        "python3 /opt/bedrock-standin/bedrock_standin.py",
-        "starting the HTTPS stand-in",
-    )
-    run(
-        host,
-        "systemd-run --unit=test-egress-proxy --property=RuntimeMaxSec=900 --setenv=PROXY_LISTEN=0.0.0.0:3128 "
-        f"--setenv=PROXY_ALLOW={bridge}:8443 python3 {PROXY_DIR}/connect_proxy.py",
-        "starting the egress proxy",
-    )
-    wait_for(
-        lambda: host.run(f"curl -s -m 2 --cacert /root/test-ca.crt https://{bridge}:8443/_standin/health").rc == 0,
-        30,
-        "HTTPS stand-in",
-    )
+    # Leftovers of an interrupted run would hold the ports.
+    host.run(f"systemctl stop {UNITS}; systemctl reset-failed {UNITS}")
     try:
+        # The stand-in's env file also sets STANDIN_LISTEN: override it after reading it.
+        run(
+            host,
+            "systemd-run --unit=test-standin-tls --property=RuntimeMaxSec=900 /bin/sh -c "
+            "'set -a && . /opt/bedrock-standin/standin.env && STANDIN_LISTEN=0.0.0.0:8443 "
+            f"STANDIN_TLS_CERT={STANDIN_DIR}/tls.crt STANDIN_TLS_KEY={STANDIN_DIR}/tls.key "
+            "exec python3 /opt/bedrock-standin/bedrock_standin.py'",
+            "starting the HTTPS stand-in",
+        )
+        run(
+            host,
+            "systemd-run --unit=test-egress-proxy --property=RuntimeMaxSec=900 --setenv=PROXY_LISTEN=0.0.0.0:3128 "
+            f"--setenv=PROXY_ALLOW={bridge}:8443 python3 {PROXY_DIR}/connect_proxy.py",
+            "starting the egress proxy",
+        )
+        wait_for(
+            lambda: host.run(f"curl -s -m 2 --cacert /root/test-ca.crt https://{bridge}:8443/_standin/health").rc == 0,
+            30,
+            "HTTPS stand-in",
+        )
         yield {"bridge": bridge, **files}
     finally:
-        host.run("systemctl stop test-standin-tls test-egress-proxy")
+        host.run(f"systemctl stop {UNITS}; systemctl reset-failed {UNITS}")
 
 
 def https(host: Any, path: str, body: dict[str, Any] | None = None) -> tuple[int, str]:

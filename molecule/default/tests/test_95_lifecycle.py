@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from conftest import (
     CONFIG_DIR,
     CONTAINER,
-    ConvergeResult,
     api,
     converge,
+    converge_ok,
     default_models,
     leaked,
     report,
@@ -25,13 +24,6 @@ OTHER_SALT = "sk-another-salt-TEST-ONLY-0123456789abcdef"
 SKIPPED_NOTE = "Check mode: no image was pulled"
 
 
-def checked(result: ConvergeResult, secrets: dict[str, str]) -> ConvergeResult:
-    assert leaked(result.output, secrets) == []
-    if result.failed:
-        pytest.fail("run failed:\n" + result.output[-4000:], pytrace=False)
-    return result
-
-
 def builds(host: Any) -> list[str]:
     return run(host, f"docker image ls -q {REPO}", "docker image ls").split()
 
@@ -39,8 +31,12 @@ def builds(host: Any) -> list[str]:
 def test_check_diff_on_a_deployed_host_shows_the_change_only(host: Any, secrets: dict[str, str]) -> None:
     before = snapshot(host)
     since = run(host, "date +%s.%N", "date").strip()
-    extra = {"litellm_models": [*default_models(), CHECK_ALIAS], "litellm_log_level": "WARNING"}
-    result = checked(converge(extra, args=["--check", "--diff"]), secrets)
+    extra = {
+        "litellm_models": [*default_models(), CHECK_ALIAS],
+        "litellm_log_level": "WARNING",
+        "litellm_image": f"{REPO}:not-pulled-in-check-mode",  # not on the host, not even in the registry
+    }
+    result = converge_ok(secrets, extra, args=["--check", "--diff"])
     assert '+  - model_name: "claude-check-mode"' in result.output  # the diff against the live config.yaml
     assert task_status(result.output, "Render the candidate environment file") == "changed"
     assert SKIPPED_NOTE in result.output
@@ -52,14 +48,14 @@ def test_check_diff_on_a_deployed_host_shows_the_change_only(host: Any, secrets:
 
 def test_absent_removes_the_service_but_keeps_the_fingerprint(host: Any, secrets: dict[str, str]) -> None:
     image = builds(host)
-    checked(converge({"litellm_state": "absent"}), secrets)
+    converge_ok(secrets, {"litellm_state": "absent"})
     assert host.run(f"docker inspect {CONTAINER}").rc != 0
     assert host.run(f"docker inspect {CONTAINER}-canary").rc != 0
     left = run(host, f"ls -A {CONFIG_DIR}", "ls").split()
     assert left == ["salt-key.fingerprint"]
     assert not host.socket("tcp://0.0.0.0:4000").is_listening
     assert builds(host) == image  # the image stays unless litellm_remove_image
-    again = checked(converge({"litellm_state": "absent"}), secrets)
+    again = converge_ok(secrets, {"litellm_state": "absent"})
     assert again.changed == 0
     report("lifecycle", "litellm_state absent, twice", "container, files gone; fingerprint kept; rerun changed=0")
 
@@ -73,13 +69,13 @@ def test_a_later_deploy_with_another_salt_key_is_still_refused(host: Any, secret
 
 
 def test_purge_removes_the_directory_and_the_image(host: Any, secrets: dict[str, str]) -> None:
-    checked(converge({"litellm_state": "absent", "litellm_purge": True, "litellm_remove_image": True}), secrets)
+    converge_ok(secrets, {"litellm_state": "absent", "litellm_purge": True, "litellm_remove_image": True})
     assert not host.file(CONFIG_DIR).exists
     assert builds(host) == []
 
 
 def test_check_diff_on_a_fresh_host_changes_nothing(host: Any, secrets: dict[str, str]) -> None:
-    result = checked(converge(args=["--check", "--diff"]), secrets)
+    result = converge_ok(secrets, args=["--check", "--diff"])
     assert "+model_list:" in result.output  # the whole config.yaml a real run would write
     assert SKIPPED_NOTE in result.output
     assert not host.file(CONFIG_DIR).exists
@@ -89,7 +85,7 @@ def test_check_diff_on_a_fresh_host_changes_nothing(host: Any, secrets: dict[str
 
 
 def test_present_deploys_again(host: Any, secrets: dict[str, str]) -> None:
-    checked(converge(), secrets)
+    converge_ok(secrets)
     assert api(host, "GET", "/v1/models").status == 200
     assert host.file(f"{CONFIG_DIR}/salt-key.fingerprint").exists
     assert len(builds(host)) == 1
