@@ -139,7 +139,7 @@ CASES: dict[str, tuple[dict[str, Any], str | None, Any, str, list[str]]] = {
         {"litellm_state": "gone"},
         None,
         nothing,
-        "litellm_state",
+        "value of litellm_state must be one of: present, absent, got: gone",
         [],
     ),
     "litellm_config_dir is a file": (
