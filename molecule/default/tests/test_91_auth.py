@@ -78,13 +78,3 @@ def test_static_keys_with_an_assumed_role(host: Any, secrets: dict[str, str]) ->
         assert p["aws_access_key_id"] == "os.environ/AWS_ACCESS_KEY_ID"
         assert p["aws_role_name"] == ROLE_ARN
         assert "aws_external_id" not in p
-
-
-def test_back_to_static_keys(host: Any, secrets: dict[str, str]) -> None:
-    converge_ok(secrets, {})
-    clear_standin(host)
-    body = {"model": "claude-sonnet-4", "messages": [{"role": "user", "content": "hi"}]}
-    assert api(host, "POST", "/v1/chat/completions", body=body).status == 200
-    [record] = standin_records(host)
-    assert (record["auth"], record["signature_valid"]) == ("sigv4", True)
-    assert "aws_role_name" not in params(host)[0]

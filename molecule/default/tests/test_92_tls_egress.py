@@ -152,7 +152,9 @@ def test_bedrock_is_reached_through_the_proxy_and_trusted_by_the_ca_bundle(host:
     assert f"proxy: CONNECT {setting['bridge']}:8443 -> 200" in journal
     standin = f"https://{setting['bridge']}:8443/_standin/requests"
     records = json.loads(run(host, f"curl -sS -m 10 --cacert /root/test-ca.crt {standin}", "records"))
-    assert [r["signature_valid"] for r in records] == [True]
+    # Static keys again after test_91's other modes: SigV4, no assumed role.
+    assert [(r["auth"], r["signature_valid"]) for r in records] == [("sigv4", True)]
+    assert "aws_role_name" not in host.file(f"{CONFIG_DIR}/config.yaml").content_string
     report("egress", "HTTPS Bedrock endpoint through a CONNECT proxy, private CA", "chat completion 200")
 
 
