@@ -27,6 +27,8 @@ mkdir -p "$run/roles"
 chmod 0700 "$run"
 ln -sfn "$root" "$run/roles/litellm_bedrock.litellm"
 extra="$run/extra-vars.json"
+# It can hold AWS keys: removed however the script ends, a failed play included.
+trap 'rm -f "$extra"' EXIT
 umask 077
 
 image=ghcr.io/berriai/litellm:main-stable
@@ -86,7 +88,7 @@ fi
 say "ansible-playbook demo/site.yml"
 cd "$demo"
 ansible-playbook site.yml -e "@$extra"
-rm -f "$extra"
+rm -f "$extra"  # the trap does it too; gone before the curl examples
 
 say "LiteLLM answers on port 4000"
 # The key is read on the host, as an operator would: it is never printed.

@@ -5,8 +5,9 @@
 # .venv), starts dockerd when it is not running, and builds the test images
 # when they are missing (tests/images/build.sh caches them by recipe).
 #
-#   tests/run.sh                 everything
+#   tests/run.sh                 everything (the only run that writes reports/)
 #   tests/run.sh lint            only the linters
+#   tests/run.sh unit            only the fuzz test of the input checks (no test host)
 #   tests/run.sh molecule ARGS   only molecule, e.g. `molecule converge`
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +42,11 @@ lint() {
   ruff check . && ruff format --check .
 }
 
+unit() {
+  step "fuzz test of the input checks and templates (in-process, no test host)"
+  pytest -q -p no:cacheprovider tests/unit
+}
+
 images() {
   step "test images (built when missing, cached by recipe)"
   LITELLM_TEST_HOST_IMAGE=$(tests/images/build.sh host)
@@ -50,13 +56,17 @@ images() {
 
 case "${1:-all}" in
   lint) lint ;;
+  unit) unit ;;
   molecule) shift; start_dockerd; images; molecule "$@" ;;
   all)
+    # Only a full run rewrites the generated reports (reports/, the README's table).
+    export LITELLM_FULL_RUN=1
     lint
+    unit
     start_dockerd
     images
     step "molecule test (default scenario)"
     molecule test --all
     ;;
-  *) echo "usage: tests/run.sh [lint|molecule ARGS|all]" >&2; exit 2 ;;
+  *) echo "usage: tests/run.sh [lint|unit|molecule ARGS|all]" >&2; exit 2 ;;
 esac

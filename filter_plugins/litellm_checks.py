@@ -1,0 +1,525 @@
+"""The role's input checks, and the masking of secrets in text it shows.
+
+Pure functions of the role's variables: they touch no host, so preflight runs
+them in one task and the fuzz test (tests/unit) calls them in-process.
+
+Every message names a variable (and, for a setting, its path), never the
+value of a secret: preflight prints them as they are.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import posixpath
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+# Variables whose values are secrets: checked, never shown.
+SECRET_NAMES = (
+    "litellm_master_key",
+    "litellm_salt_key",
+    "litellm_aws_access_key_id",
+    "litellm_aws_secret_access_key",
+    "litellm_aws_session_token",
+    "litellm_aws_bearer_token",
+)
+AUTH_SECRETS = {
+    "static": ("litellm_aws_access_key_id", "litellm_aws_secret_access_key"),
+    "instance_profile": (),
+    "bearer_token": ("litellm_aws_bearer_token",),
+}
+# Names the role sets in the container's environment itself.
+MANAGED_ENV = frozenset(
+    [
+        "LITELLM_MASTER_KEY",
+        "LITELLM_SALT_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_BEARER_TOKEN_BEDROCK",
+        "AWS_REGION_NAME",
+        "LITELLM_MODE",
+        "LITELLM_LOG",
+        "LITELLM_LOCAL_MODEL_COST_MAP",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "SSL_CERT_FILE",
+        "AWS_CA_BUNDLE",
+        "REQUESTS_CA_BUNDLE",
+    ]
+)
+WEAK_MASTER_KEYS = frozenset({"sk-1234", "sk-12345", "sk-123456789", "sk-litellm-master-key", "sk-my-master-key"})
+# Directories that must never become (or be purged as) litellm_config_dir.
+SYSTEM_DIRS = frozenset(
+    [
+        "/",
+        "/bin",
+        "/boot",
+        "/dev",
+        "/etc",
+        "/etc/ssl",
+        "/etc/docker",
+        "/home",
+        "/lib",
+        "/lib64",
+        "/opt",
+        "/proc",
+        "/root",
+        "/run",
+        "/sbin",
+        "/srv",
+        "/sys",
+        "/tmp",  # noqa: S108 - refused, not used
+        "/usr",
+        "/usr/local",
+        "/var",
+        "/var/lib",
+        "/var/lib/docker",
+        "/var/log",
+        "/var/run",
+    ]
+)
+
+PROFILE_ID = re.compile(r"(us|eu|apac|jp|au|global|us-gov)\.[a-z0-9-]+\.[A-Za-z0-9._:-]+")
+REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}")
+SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
+EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}")
+CONTAINER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}")
+SIZE = re.compile(r"[0-9]+[kmg]")
+MEMORY = re.compile(r"([0-9]+[bkmg]?)?")
+DURATION = re.compile(r"[0-9]+(ms|s|m|h)")
+NO_PROXY_ITEM = re.compile(r"[A-Za-z0-9.*:/_\[\]-]+")
+# The role's string variables (besides the secrets), which templates and
+# modules use as strings: anything else is refused before it reaches them.
+STRING_VARS = (
+    "litellm_image",
+    "litellm_container_name",
+    "litellm_bind_address",
+    "litellm_config_dir",
+    "litellm_log_max_size",
+    "litellm_healthcheck_interval",
+    "litellm_tls_certificate",
+    "litellm_tls_key",
+    "litellm_https_proxy",
+    "litellm_no_proxy",
+    "litellm_ca_bundle",
+    "litellm_aws_role_name",
+    "litellm_aws_session_name",
+    "litellm_aws_external_id",
+    "litellm_aws_region_name",
+    "litellm_bedrock_runtime_endpoint",
+)
+CHOICES = {
+    "litellm_state": ("present", "absent"),
+    "litellm_image_pull": ("always", "missing", "never"),
+    "litellm_restart_policy": ("no", "on-failure", "always", "unless-stopped"),
+    "litellm_mode": ("PRODUCTION", "DEV"),
+    "litellm_log_level": ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+    "litellm_aws_auth": ("static", "instance_profile", "bearer_token"),
+}
+PEM_CERT = "-----BEGIN CERTIFICATE-----"
+PEM_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+MASK = "********"
+
+
+def unsafe_character(text: str) -> bool:
+    """A control character (C0, DEL, C1), a line or paragraph separator, or a lone surrogate."""
+    return any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in text)
+
+
+def line_problem(text: str) -> str:
+    """Why text cannot be one value of an environment file line ('' when it can).
+
+    community.docker's env-file parser splits lines on \\r as well as \\n and
+    strips white space around each line, so both would change the value."""
+    if unsafe_character(text):
+        return "holds a control character or a line break"
+    if text != text.strip():
+        return "has leading or trailing white space"
+    return ""
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Every string inside a setting (keys and values), with its path."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            sub = f"{path}.{key}" if isinstance(key, str) and not unsafe_character(key) else f"{path}.<key>"
+            yield sub, str(key)
+            yield from _strings(item, sub)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]")
+    elif value is not None and not isinstance(value, (bool, int, float)):
+        yield path, str(value)
+
+
+def secret_values(variables: Mapping[str, Any]) -> dict[str, str]:
+    """Secret variable name -> value, for the secrets that are set (TLS key and
+    litellm_secret_env included)."""
+    found = {name: variables.get(name) for name in (*SECRET_NAMES, "litellm_tls_key")}
+    secret_env = variables.get("litellm_secret_env")
+    if isinstance(secret_env, Mapping):
+        found.update({f"litellm_secret_env.{name}": value for name, value in secret_env.items()})
+    return {name: str(value) for name, value in found.items() if value is not None and str(value).strip()}
+
+
+def _secret_in(text: str, secrets: Mapping[str, str]) -> list[str]:
+    return [name for name, value in secrets.items() if value.strip() and value.strip() in text]
+
+
+def _check_secrets(v: Mapping[str, Any], errors: list[str]) -> None:
+    required = ["litellm_master_key", "litellm_salt_key", *AUTH_SECRETS.get(v.get("litellm_aws_auth"), ())]
+    for name in required:
+        value = v.get(name)
+        if value is None or str(value) == "":
+            errors.append(f"{name} is undefined or empty. Set it in an Ansible Vault file (see the README)")
+    for name in SECRET_NAMES:
+        value = v.get(name)
+        if name not in v or value == "":
+            continue
+        if not isinstance(value, str):
+            errors.append(f"{name} must be a string (quote it in the vault)")
+        elif problem := line_problem(str(value)):
+            errors.append(f"{name} {problem}, which an environment file cannot carry: fix the vault value")
+    key = v.get("litellm_master_key")
+    if isinstance(key, str) and key and not unsafe_character(key):
+        reasons = []
+        if not key.startswith("sk-"):
+            reasons.append('it does not start with "sk-"')
+        if len(key) < 32:
+            reasons.append("it is shorter than 32 characters")
+        if key in WEAK_MASTER_KEYS:
+            reasons.append("it is a published example key, which LiteLLM itself refuses to boot with")
+        if reasons:
+            errors.append(
+                "litellm_master_key is refused: "
+                + "; ".join(reasons)
+                + '; generate one with: echo "sk-$(openssl rand -hex 32)"'
+            )
+    if v.get("litellm_aws_session_token") and v.get("litellm_aws_auth") != "static":
+        errors.append("litellm_aws_session_token only goes with litellm_aws_auth static")
+
+
+def _check_models(v: Mapping[str, Any], errors: list[str]) -> None:
+    models = v.get("litellm_models")
+    if not isinstance(models, list) or not models:
+        errors.append("litellm_models is refused: it must be a non-empty list of models (name, model, region)")
+        return
+    aliases: list[str] = []
+    bad_ids: list[str] = []
+    bad_regions: list[str] = []
+    for index, model in enumerate(models):
+        where = f"litellm_models[{index}]"
+        if not isinstance(model, Mapping):
+            errors.append(f"{where} must be a mapping with name, model and optionally region")
+            continue
+        name = model.get("name")
+        if not isinstance(name, str) or not name:
+            errors.append(f"{where}.name (the alias clients send) is missing or empty")
+        elif problem := line_problem(name):
+            errors.append(f"{where}.name {problem}")
+        else:
+            aliases.append(name)
+        profile = model.get("model")
+        if not isinstance(profile, str) or not PROFILE_ID.fullmatch(profile):
+            bad_ids.append(profile if isinstance(profile, str) and not line_problem(profile) else f"{where}.model")
+        if "region" in model and model["region"] not in (None, ""):
+            region = model["region"]
+            if not isinstance(region, str) or not REGION.fullmatch(region):
+                bad_regions.append(region if isinstance(region, str) and not line_problem(region) else f"{where}")
+    duplicates = sorted({a for a in aliases if aliases.count(a) > 1})
+    if duplicates:
+        errors.append("litellm_models is refused: duplicate aliases (name): " + ", ".join(duplicates))
+    if bad_ids:
+        errors.append(
+            "litellm_models is refused: not Bedrock inference profile ids (model): "
+            + ", ".join(bad_ids)
+            + " (use an id with a us., eu., apac., jp., au., global. or us-gov. prefix and without"
+            ' "bedrock/": bare anthropic.* ids are refused by Bedrock for on-demand use)'
+        )
+    region = v.get("litellm_aws_region_name")
+    if not isinstance(region, str) or not REGION.fullmatch(region):
+        bad_regions.insert(
+            0, region if isinstance(region, str) and not line_problem(region) else "litellm_aws_region_name"
+        )
+    if bad_regions:
+        errors.append(
+            "Malformed AWS region name(s) in litellm_aws_region_name or a model's region: "
+            + ", ".join(bad_regions)
+            + " (expected a name such as us-east-1)"
+        )
+
+
+def _check_env(v: Mapping[str, Any], errors: list[str]) -> None:
+    names: list[str] = []
+    for var in ("litellm_env", "litellm_secret_env"):
+        env = v.get(var)
+        if not isinstance(env, Mapping):
+            errors.append(f"{var} must be a mapping of variable names to values")
+            continue
+        secret = var == "litellm_secret_env"
+        for name, value in env.items():
+            if not isinstance(name, str) or not ENV_NAME.fullmatch(name):
+                errors.append(f"{var} has a name that is not an environment variable name (letters, digits, _)")
+                continue
+            names.append(name)
+            if value is None or isinstance(value, (Mapping, list, tuple)):
+                errors.append(f"{var}.{name} must be a string, a number or a boolean")
+            elif problem := line_problem(str(value)):
+                errors.append(f"{var}.{name} {problem}" + (" (value not shown: it is a secret)" if secret else ""))
+    shadowed = sorted(set(names) & MANAGED_ENV)
+    if shadowed:
+        errors.append(
+            "litellm_env / litellm_secret_env are refused: they set "
+            + ", ".join(shadowed)
+            + ", which the role sets itself from its own variables (litellm_master_key, litellm_aws_*,"
+            " litellm_mode, litellm_https_proxy...)"
+        )
+    both = sorted({n for n in names if names.count(n) > 1} - set(shadowed))
+    if both:
+        errors.append("litellm_env and litellm_secret_env both set " + ", ".join(both))
+
+
+def _check_network(v: Mapping[str, Any], errors: list[str]) -> None:
+    port = _int(v.get("litellm_port"))
+    if port is None or not 1 <= port <= 65535:
+        errors.append("litellm_port must be a number within 1-65535")
+    address = v.get("litellm_bind_address")
+    try:
+        ipaddress.ip_address(str(address))
+    except ValueError:
+        errors.append("litellm_bind_address must be an IPv4 or IPv6 address (0.0.0.0 or :: for every interface)")
+    endpoint = v.get("litellm_bedrock_runtime_endpoint")
+    if endpoint not in (None, "") and not _url(endpoint):
+        errors.append(
+            "litellm_bedrock_runtime_endpoint must be empty or an http(s) URL,"
+            " e.g. https://vpce-0123-abcd.bedrock-runtime.us-east-1.vpce.amazonaws.com"
+        )
+    proxy = v.get("litellm_https_proxy")
+    if proxy not in (None, "") and not _url(proxy):
+        errors.append("litellm_https_proxy must be empty or an http(s) URL such as http://proxy.example:3128")
+    no_proxy = v.get("litellm_no_proxy")
+    if not isinstance(no_proxy, str) or not all(NO_PROXY_ITEM.fullmatch(i.strip()) for i in no_proxy.split(",")):
+        errors.append("litellm_no_proxy must be a comma-separated list of host names, addresses and networks")
+
+
+def _url(value: Any) -> bool:
+    if not isinstance(value, str) or line_problem(value) or any(c.isspace() for c in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _check_container(v: Mapping[str, Any], errors: list[str]) -> None:
+    for name, minimum in (
+        ("litellm_num_workers", 0),
+        ("litellm_startup_timeout", 1),
+        ("litellm_canary_timeout", 1),
+        ("litellm_rollback_timeout", 1),
+        ("litellm_log_max_file", 1),
+        ("litellm_healthcheck_retries", 1),
+    ):
+        number = _int(v.get(name))
+        if number is None or number < minimum:
+            errors.append(f"{name} must be a whole number of at least {minimum}")
+    directory = v.get("litellm_config_dir")
+    if (
+        not isinstance(directory, str)
+        or line_problem(directory)
+        or not directory.startswith("/")
+        or posixpath.normpath(directory) != directory.rstrip("/")
+        or posixpath.normpath(directory) in SYSTEM_DIRS
+    ):
+        errors.append(
+            "litellm_config_dir must be an absolute, normalised path of its own (not / or a system directory)"
+        )
+    image = v.get("litellm_image")
+    if not isinstance(image, str) or not image or line_problem(image) or any(c.isspace() for c in image):
+        errors.append("litellm_image must be an image reference (name:tag or name@sha256:digest)")
+    if not isinstance(v.get("litellm_container_name"), str) or not CONTAINER_NAME.fullmatch(
+        v["litellm_container_name"]
+    ):
+        errors.append("litellm_container_name must be a Docker container name (letters, digits, _ . -)")
+    for name, pattern, example in (
+        ("litellm_log_max_size", SIZE, "10m"),
+        ("litellm_memory_limit", MEMORY, "2g, or empty for none"),
+        ("litellm_healthcheck_interval", DURATION, "30s"),
+    ):
+        if not pattern.fullmatch(str(v.get(name, ""))):
+            errors.append(f"{name} must be a value such as {example}")
+    options = v.get("litellm_security_opts")
+    if not isinstance(options, list) or any(not isinstance(o, str) or line_problem(o) or not o for o in options):
+        errors.append("litellm_security_opts must be a list of Docker security options (single-line strings)")
+
+
+def _check_aws(v: Mapping[str, Any], errors: list[str]) -> None:
+    role = v.get("litellm_aws_role_name") or ""
+    if role:
+        if not isinstance(role, str) or not ROLE_ARN.fullmatch(role):
+            errors.append("litellm_aws_role_name must be an IAM role ARN (arn:aws:iam::123456789012:role/name)")
+        if v.get("litellm_aws_auth") == "bearer_token":
+            errors.append(
+                "litellm_aws_role_name works with litellm_aws_auth static or instance_profile, not bearer_token"
+            )
+        if not SESSION_NAME.fullmatch(str(v.get("litellm_aws_session_name", ""))):
+            errors.append("litellm_aws_session_name must be 2-64 characters of letters, digits and +=,.@_-")
+        external = v.get("litellm_aws_external_id") or ""
+        if external and not EXTERNAL_ID.fullmatch(str(external)):
+            errors.append("litellm_aws_external_id must be 2-1224 characters of letters, digits and +=,.@:/_-")
+
+
+def _check_tls(v: Mapping[str, Any], errors: list[str]) -> None:
+    certificate = v.get("litellm_tls_certificate") or ""
+    key = v.get("litellm_tls_key") or ""
+    if not isinstance(certificate, str) or not isinstance(key, str):
+        errors.append("litellm_tls_certificate and litellm_tls_key must be PEM text")
+        return
+    if (certificate or key) and not (PEM_CERT in certificate and PEM_KEY.search(key)):
+        errors.append(
+            "TLS needs both litellm_tls_certificate (PEM certificate text) and litellm_tls_key"
+            " (PEM private key text, from Vault), or neither"
+        )
+    bundle = v.get("litellm_ca_bundle") or ""
+    if not isinstance(bundle, str) or (bundle and PEM_CERT not in bundle):
+        errors.append("litellm_ca_bundle must be empty or PEM certificates")
+
+
+SETTINGS = ("litellm_settings", "litellm_router_settings", "litellm_general_settings")
+
+
+def _check_settings(v: Mapping[str, Any], errors: list[str]) -> None:
+    """Settings are compared value by value with every secret before anything
+    is rendered: a secret belongs in the environment (os.environ/NAME)."""
+    secrets = secret_values(v)
+    for name in SETTINGS:
+        value = v.get(name)
+        if not isinstance(value, Mapping):
+            errors.append(f"{name} must be a mapping")
+            continue
+        if name == "litellm_general_settings" and "master_key" in value:
+            errors.append(
+                "litellm_general_settings may not set master_key: the role sets it to"
+                " os.environ/LITELLM_MASTER_KEY from litellm_master_key (Vault)"
+            )
+        for path, text in _strings(value, name):
+            for secret in _secret_in(text, secrets):
+                errors.append(
+                    f"{path} holds the value of {secret}: refer to it as os.environ/NAME instead"
+                    " (secrets reach LiteLLM through the environment file, never config.yaml)"
+                )
+    for path, text in _config_strings(v):
+        for secret in _secret_in(text, secrets):
+            errors.append(f"{path} holds the value of {secret}, which would land in config.yaml")
+
+
+def _config_strings(v: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """The strings besides the settings that config.yaml carries."""
+    models = v.get("litellm_models")
+    if isinstance(models, list):
+        for index, model in enumerate(models):
+            if isinstance(model, Mapping):
+                yield from _strings({k: model.get(k) for k in ("name", "model", "region")}, f"litellm_models[{index}]")
+    for name in (
+        "litellm_aws_region_name",
+        "litellm_aws_role_name",
+        "litellm_aws_session_name",
+        "litellm_aws_external_id",
+        "litellm_bedrock_runtime_endpoint",
+    ):
+        if v.get(name):
+            yield name, str(v[name])
+
+
+def _check_types(v: Mapping[str, Any], errors: list[str]) -> None:
+    for name in STRING_VARS:
+        if name in v and not isinstance(v[name], str):
+            errors.append(f"{name} must be a string")
+    for name, choices in CHOICES.items():
+        if name in v and v[name] not in choices:
+            errors.append(f"{name} must be one of: {', '.join(choices)}")
+
+
+def input_errors(variables: Mapping[str, Any]) -> list[str]:
+    """Everything wrong with the role's input, one message per problem; [] when
+    it may be rendered. Never raises: a value of the wrong type is a message."""
+    errors: list[str] = []
+    for check in (
+        _check_types,
+        _check_secrets,
+        _check_models,
+        _check_env,
+        _check_network,
+        _check_container,
+        _check_aws,
+        _check_tls,
+        _check_settings,
+    ):
+        try:
+            check(variables, errors)
+        except Exception as exc:  # a malformed value must become a message, not a traceback
+            errors.append(f"the input could not be checked ({check.__name__[7:]}: {type(exc).__name__})")
+    return errors
+
+
+def config_secret_paths(document: Any, variables: Mapping[str, Any]) -> list[str]:
+    """Paths of the strings in a parsed config.yaml that hold a secret's value."""
+    secrets = secret_values(variables)
+    return [f"{path} ({name})" for path, text in _strings(document, "config") for name in _secret_in(text, secrets)]
+
+
+def system_dir(path: Any) -> bool:
+    """Whether path is (or normalises to) a system directory that the role must never manage."""
+    return not isinstance(path, str) or posixpath.normpath(path or "/") in SYSTEM_DIRS
+
+
+def to_yaml(value: Any) -> str:
+    """Block-style YAML that reads back as exactly value: unlike to_nice_yaml
+    (allow_unicode), non-ASCII characters are escaped, so that U+0085, U+2028
+    and U+2029 inside a string are not read back as line breaks."""
+    from ansible.parsing.yaml.dumper import AnsibleDumper
+
+    return yaml.dump(
+        value, Dumper=AnsibleDumper, allow_unicode=False, default_flow_style=False, indent=2, sort_keys=True, width=100
+    )
+
+
+def mask(text: Any, variables: Mapping[str, Any]) -> str:
+    """text with every secret's value replaced (longest first), for failure
+    messages that show log lines."""
+    result = str(text)
+    for value in sorted(secret_values(variables).values(), key=len, reverse=True):
+        result = result.replace(value.strip(), MASK)
+    return result
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {
+            "litellm_input_errors": input_errors,
+            "litellm_config_secret_paths": config_secret_paths,
+            "litellm_mask": mask,
+            "litellm_to_yaml": to_yaml,
+            "litellm_system_dir": system_dir,
+        }

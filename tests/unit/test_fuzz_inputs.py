@@ -1,0 +1,277 @@
+"""Hostile input, generated: the role's input checks and its two templates,
+called in-process (no test host), thousands of examples.
+
+Each generated input is either refused with messages that carry no secret,
+or rendered so that the env file, parsed with community.docker's own
+parse_env_file, yields exactly the expected names and values, and config.yaml
+parses to exactly the given models and settings, with no secret in it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import filter_loader
+from ansible.template import Templar, trust_as_template
+from ansible_collections.community.docker.plugins.module_utils._api.utils.utils import parse_env_file
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "filter_plugins"))
+import litellm_checks as checks  # noqa: E402 - found through the path above
+
+filter_loader.add_directory(str(ROOT / "filter_plugins"))  # the templates use litellm_to_yaml
+
+EXAMPLES = int(os.environ.get("LITELLM_FUZZ_EXAMPLES", "300"))
+TRIED: dict[str, int] = {}
+# Fixed, distinctive TEST-ONLY secrets ("fz" marks them): none may ever show.
+SECRETS = {
+    "litellm_master_key": "sk-fzmaster-TEST-ONLY-0123456789abcdef0123",
+    "litellm_salt_key": "sk-fzsalt-TEST-ONLY-0123456789abcdef",
+    "litellm_aws_access_key_id": "AKIAFZTESTONLY0123456",
+    "litellm_aws_secret_access_key": "fzsecret/TEST+ONLY/0123456789abcdefghijkl",
+}
+SECRET_MARK = ("fz-", "-zf9")  # around a generated secret, so that it is never ordinary text
+
+# Pieces a careful attacker would try, glued together by the strategies.
+NASTY = [
+    "\r",
+    "\n",
+    "\r\n",
+    "\x00",
+    "\x1b[31m",
+    "\x7f",
+    "\x85",
+    "\u2028",
+    "\ufeff",
+    " ",
+    "\t",
+    "'",
+    '"',
+    "\\",
+    "{{ lookup('env', 'HOME') }}",
+    "{% raw %}",
+    "{#",
+    "#",
+    "=",
+    ": ",
+    "- ",
+    "&a",
+    "*a",
+    "!!python/object:os.system",
+    "<<",
+    "~",
+    "null",
+    "yes",
+    "0x10",
+    "1e3",
+    "---",
+    "...",
+    "%",
+    "@",
+    "`",
+    "LITELLM_MASTER_KEY=sk-injected",
+    "os.environ/LITELLM_MASTER_KEY",
+    "é",
+    "日本",
+    "\U0001f600",
+]
+piece = st.one_of(st.sampled_from(NASTY), st.text(max_size=12))
+hostile_text = st.one_of(
+    st.lists(piece, max_size=6).map("".join),
+    st.sampled_from(["a", "a b", "'", "\t", "x\r"]).map(lambda s: (s * 10000)[:10000]),
+)
+wrong_type = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.lists(st.text(max_size=3), max_size=2)
+)
+hostile = st.one_of(hostile_text, wrong_type)
+scalar = st.one_of(hostile_text, st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False))
+setting = st.recursive(
+    scalar,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(hostile_text, inner, max_size=3)),
+    max_leaves=8,
+)
+
+
+def defaults() -> dict[str, Any]:
+    values = yaml.safe_load((ROOT / "defaults" / "main.yml").read_text())
+    values["litellm_canary_timeout"] = values["litellm_rollback_timeout"] = values["litellm_startup_timeout"]
+    return {**values, **SECRETS}
+
+
+TEMPLATES = {name: (ROOT / "templates" / name).read_text() for name in ("litellm.env.j2", "config.yaml.j2")}
+
+
+def render(name: str, variables: dict[str, Any]) -> str:
+    """A template rendered as the template module renders it (trim_blocks)."""
+    extra = {"ansible_managed": "Ansible managed", "_litellm_ca_bundle_target": "/app/ca-bundle.pem"}
+    templar = Templar(loader=DataLoader(), variables={**variables, **extra})
+    overrides = {"trim_blocks": True, "lstrip_blocks": False, "newline_sequence": "\n"}
+    return templar.template(trust_as_template(TEMPLATES[name]), escape_backslashes=False, overrides=overrides)
+
+
+def expected_env(v: dict[str, Any]) -> dict[str, str]:
+    env = {"LITELLM_MASTER_KEY": v["litellm_master_key"], "LITELLM_SALT_KEY": v["litellm_salt_key"]}
+    if v["litellm_aws_auth"] == "static":
+        env["AWS_ACCESS_KEY_ID"] = v["litellm_aws_access_key_id"]
+        env["AWS_SECRET_ACCESS_KEY"] = v["litellm_aws_secret_access_key"]
+        if v.get("litellm_aws_session_token"):
+            env["AWS_SESSION_TOKEN"] = v["litellm_aws_session_token"]
+    elif v["litellm_aws_auth"] == "bearer_token":
+        env["AWS_BEARER_TOKEN_BEDROCK"] = v["litellm_aws_bearer_token"]
+    env |= {"AWS_REGION_NAME": v["litellm_aws_region_name"], "LITELLM_MODE": v["litellm_mode"]}
+    env["LITELLM_LOG"] = v["litellm_log_level"]
+    if v["litellm_local_model_cost_map"]:
+        env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+    if v["litellm_https_proxy"]:
+        env |= dict.fromkeys(("HTTPS_PROXY", "https_proxy"), v["litellm_https_proxy"])
+        env |= dict.fromkeys(("NO_PROXY", "no_proxy"), v["litellm_no_proxy"])
+    if v["litellm_ca_bundle"]:
+        env |= dict.fromkeys(("SSL_CERT_FILE", "AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE"), "/app/ca-bundle.pem")
+    for name in ("litellm_env", "litellm_secret_env"):
+        env |= {key: str(value) for key, value in v[name].items()}
+    return env
+
+
+def secret_fragments(v: dict[str, Any]) -> list[str]:
+    """Every secret, and every piece of one between control characters that
+    is long enough to be recognised (what a split env line would print)."""
+    values = checks.secret_values(v).values()
+    pieces = [part for value in values for part in re.split(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", value)]
+    return [p.strip() for p in [*values, *pieces] if len(p.strip()) >= 8]
+
+
+def assert_refused_quietly(errors: list[str], v: dict[str, Any]) -> None:
+    text = "\n".join(errors)
+    assert all(isinstance(e, str) and e for e in errors)
+    for fragment in secret_fragments(v):
+        assert fragment not in text, "a refusal message shows (part of) a secret"
+
+
+def assert_rendered_exactly(v: dict[str, Any]) -> None:
+    env_text = render("litellm.env.j2", v)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".env") as handle:
+        handle.write(env_text)
+        handle.flush()
+        assert parse_env_file(handle.name) == expected_env(v)
+    config_text = render("config.yaml.j2", v)
+    config = yaml.safe_load(config_text)
+    models = [
+        (m["model_name"], m["litellm_params"]["model"], m["litellm_params"]["aws_region_name"])
+        for m in config["model_list"]
+    ]
+    assert models == [
+        (m["name"], "bedrock/" + m["model"], m.get("region") or v["litellm_aws_region_name"])
+        for m in v["litellm_models"]
+    ]
+    assert config.get("litellm_settings") == (v["litellm_settings"] or None)
+    assert config.get("router_settings") == (v["litellm_router_settings"] or None)
+    assert config["general_settings"] == {
+        "master_key": "os.environ/LITELLM_MASTER_KEY",
+        **v["litellm_general_settings"],
+    }
+    for fragment in secret_fragments(v):
+        assert fragment not in config_text, "config.yaml holds a secret"
+
+
+def check(name: str, v: dict[str, Any]) -> None:
+    TRIED[name] = TRIED.get(name, 0) + 1
+    errors = checks.input_errors(v)
+    if errors:
+        assert_refused_quietly(errors, v)
+    else:
+        assert_rendered_exactly(v)
+
+
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+STRING_VARIABLES = sorted({*checks.STRING_VARS, *checks.SECRET_NAMES, *checks.CHOICES} - {"litellm_state"})
+
+
+@pytest.mark.parametrize("name", STRING_VARIABLES)
+@FUZZ
+@given(value=hostile)
+def test_a_hostile_value_is_refused_or_rendered_exactly(name: str, value: Any) -> None:
+    if name in checks.SECRET_NAMES and isinstance(value, str):
+        value = SECRET_MARK[0] + value + SECRET_MARK[1] if value == value.strip() else f" {SECRET_MARK[0]}{value}"
+    check(name, {**defaults(), name: value})
+
+
+@FUZZ
+@given(
+    env=st.dictionaries(st.one_of(hostile_text, st.from_regex(r"[A-Z_]{1,12}", fullmatch=True)), scalar, max_size=4),
+    secret_env=st.dictionaries(st.from_regex(r"[A-Z_]{1,12}", fullmatch=True), hostile_text, max_size=3),
+    proxy=st.sampled_from(["", "http://proxy.example:3128"]),
+)
+def test_hostile_environment_variables(env: dict[Any, Any], secret_env: dict[str, str], proxy: str) -> None:
+    secret_env = {k: f"{SECRET_MARK[0]}{value}{SECRET_MARK[1]}" for k, value in secret_env.items()}
+    check(
+        "litellm_env/litellm_secret_env",
+        {**defaults(), "litellm_env": env, "litellm_secret_env": secret_env, "litellm_https_proxy": proxy},
+    )
+
+
+@FUZZ
+@given(
+    names=st.lists(st.one_of(hostile, st.just("claude")), min_size=1, max_size=4),
+    models=st.lists(st.one_of(hostile, st.just("us.anthropic.claude-sonnet-4-20250514-v1:0")), min_size=1, max_size=4),
+    regions=st.lists(st.one_of(hostile, st.just("eu-west-1"), st.none()), min_size=1, max_size=4),
+)
+def test_hostile_models(names: list[Any], models: list[Any], regions: list[Any]) -> None:
+    entries = [{"name": n, "model": m, "region": r} for n, m, r in zip(names, models, regions, strict=False)]
+    check("litellm_models", {**defaults(), "litellm_models": entries})
+
+
+@FUZZ
+@given(
+    which=st.sampled_from(checks.SETTINGS), value=st.dictionaries(hostile_text, setting, max_size=4), leak=st.booleans()
+)
+def test_hostile_settings(which: str, value: dict[str, Any], leak: bool) -> None:
+    if leak:  # a secret pasted into a setting, as such or inside a longer text
+        value = {**value, "pasted": f"Bearer {SECRETS['litellm_master_key']}"}
+    v = {**defaults(), which: value}
+    errors = checks.input_errors(v)
+    if leak:
+        assert any(f"{which}.pasted holds the value of litellm_master_key" in e for e in errors)
+    check(which, v)
+
+
+def test_the_defaults_with_test_secrets_are_accepted() -> None:
+    assert checks.input_errors(defaults()) == []
+    assert_rendered_exactly(defaults())
+
+
+def test_mask_hides_every_secret() -> None:
+    v = defaults()
+    text = "boot " + " ".join(SECRETS.values()) + " done"
+    assert checks.mask(text, v) == "boot " + " ".join([checks.MASK] * len(SECRETS)) + " done"
+
+
+def pytest_sessionfinish_report() -> None:
+    """Writes reports/fuzz.{json,md}; called by the session hook in conftest.py."""
+    if not TRIED or os.environ.get("LITELLM_FULL_RUN") != "1":
+        return
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    total = sum(TRIED.values())
+    (ROOT / "reports").mkdir(exist_ok=True)
+    (ROOT / "reports" / "fuzz.json").write_text(
+        json.dumps({"generated": stamp, "examples": TRIED, "total": total}, indent=2) + "\n"
+    )
+    lines = [
+        f"Generated by the full test run on {stamp}: {total} generated inputs.",
+        "",
+        "| input | examples |",
+        "|---|---|",
+    ]
+    lines += [f"| {name} | {count} |" for name, count in sorted(TRIED.items())]
+    (ROOT / "reports" / "fuzz.md").write_text("\n".join(lines) + "\n")
