@@ -107,8 +107,8 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str, interval:
         time.sleep(interval)
 
 
-def liveliness(host: Any) -> bool:
-    out = host.run("curl -s -m 5 -o /dev/null -w '%{http_code}' http://127.0.0.1:4000/health/liveliness")
+def liveliness(host: Any, port: int = 4000) -> bool:
+    out = host.run(f"curl -s -m 5 -o /dev/null -w '%{{http_code}}' http://127.0.0.1:{port}/health/liveliness")
     return out.stdout.strip() == "200"
 
 
@@ -123,7 +123,9 @@ def converge(
     extra_vars: dict[str, Any] | None = None, args: list[str] | None = None, without: str | None = None
 ) -> ConvergeResult:
     """Run the scenario's converge playbook again, with extra variables and
-    ansible-playbook arguments; `without` leaves that secret undefined."""
+    ansible-playbook arguments; `without` leaves that secret undefined. The
+    output is everything Ansible printed and wrote to its log (ANSIBLE_LOG_PATH),
+    so that every check for a leaked secret covers the log too."""
     with tempfile.TemporaryDirectory() as tmp:
         variables = dict(extra_vars or {})
         if without:
@@ -145,9 +147,11 @@ def converge(
             text=True,
             timeout=900,
             check=False,
+            env={**os.environ, "ANSIBLE_LOG_PATH": f"{tmp}/ansible.log"},
         )
-    output = proc.stdout + proc.stderr
-    changed = sum(int(part.split("=")[1]) for part in output.split() if part.startswith("changed="))
+        log = Path(f"{tmp}/ansible.log")
+        output = proc.stdout + proc.stderr + (log.read_text(errors="replace") if log.exists() else "")
+    changed = sum(int(part.split("=")[1]) for part in proc.stdout.split() if part.startswith("changed="))
     return ConvergeResult(output=output, changed=changed, failed=proc.returncode != 0)
 
 
@@ -194,12 +198,12 @@ def models() -> list[dict[str, str]]:
 
 
 def snapshot(host: Any) -> dict[str, Any]:
-    """What must not change when a run is refused: the live files (and the last
-    good copies), the container and its image. Candidates are left out: a
-    refused run keeps its rendered candidates there for the operator to read."""
+    """What must not change when a run is refused: every file in the
+    configuration directory but the rejected copies a refused run keeps for
+    the operator to read, the container and its image."""
     files = run(
         host,
-        f"cd {CONFIG_DIR} 2>/dev/null && find . -type f ! -name '*.candidate' | sort | xargs -r sha256sum",
+        f"cd {CONFIG_DIR} 2>/dev/null && find . -type f ! -name '*.rejected' | sort | xargs -r sha256sum",
         "checksums",
     )
     data = inspect(host)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
@@ -50,16 +51,29 @@ def test_config_yaml_is_a_read_only_bind_of_the_host_file(host: Any) -> None:
 
 def test_files_are_root_owned_and_the_env_file_is_private(host: Any) -> None:
     expected = {
-        CONFIG_DIR: 0o700,
-        f"{CONFIG_DIR}/config.yaml": 0o644,
-        f"{CONFIG_DIR}/config.yaml.candidate": 0o644,
-        f"{CONFIG_DIR}/litellm.env": 0o600,
-        f"{CONFIG_DIR}/litellm.env.candidate": 0o600,
-        f"{CONFIG_DIR}/salt-key.fingerprint": 0o600,
+        "config.yaml": 0o644,
+        "config.yaml.last-good": 0o600,
+        "litellm.env": 0o600,
+        "litellm.env.last-good": 0o600,
+        "salt-key.fingerprint": 0o600,
+        "served.json": 0o600,
+        ".managed-by-litellm-role": 0o644,
     }
-    for path, mode in expected.items():
-        f = host.file(path)
-        assert (path, f.user, f.group, f.mode) == (path, "root", "root", mode)
+    # Exactly these: no candidate, canary config or rejected copy is left after a run.
+    assert sorted(run(host, f"ls -A {CONFIG_DIR}", "ls").split()) == sorted(expected)
+    directory = host.file(CONFIG_DIR)
+    assert (directory.user, directory.group, directory.mode) == ("root", "root", 0o700)
+    for name, mode in expected.items():
+        f = host.file(f"{CONFIG_DIR}/{name}")
+        assert (name, f.user, f.group, f.mode) == (name, "root", "root", mode)
+
+
+def test_the_record_holds_the_checksums_of_the_files_that_serve(host: Any) -> None:
+    record = json.loads(host.file(f"{CONFIG_DIR}/served.json").content_string)
+    for name in ("config.yaml", "litellm.env"):
+        checksum = run(host, f"sha1sum {CONFIG_DIR}/{name}", "sha1sum").split()[0]
+        assert record["files"][name] == checksum
+        assert run(host, f"sha1sum {CONFIG_DIR}/{name}.last-good", "sha1sum").split()[0] == checksum
 
 
 def test_config_yaml_references_bedrock_profiles_and_environment_keys(host: Any, models: list[dict[str, str]]) -> None:

@@ -14,6 +14,9 @@ BARE = {"name": "claude-bare", "model": "anthropic.claude-sonnet-4-20250514-v1:0
 NO_PREFIX_KEY = "mk-" + "0123456789abcdef" * 3
 SHORT_KEY = "sk-short-0123456789"
 OTHER_SALT = "sk-another-salt-TEST-ONLY-0123456789abcdef"
+# community.docker's env-file parser splits lines on \r as well as \n.
+CR_KEY = "sk-cr-TEST-ONLY-0123456789abcdef\rLITELLM_SALT_KEY=sk-cr-injected-TEST-ONLY"
+INJECTED = "sk-injected-TEST-ONLY-0123456789abcdef0123"
 
 
 @contextmanager
@@ -140,6 +143,69 @@ CASES: dict[str, tuple[dict[str, Any], str | None, Any, str, list[str]]] = {
         None,
         nothing,
         "value of litellm_state must be one of: present, absent, got: gone",
+        [],
+    ),
+    "carriage return in the master key": (
+        {"litellm_master_key": CR_KEY},
+        None,
+        nothing,
+        "litellm_master_key holds a control character or a line break",
+        [CR_KEY, CR_KEY.split("\r")[0], CR_KEY.split("\r")[1]],
+    ),
+    "litellm_env value injecting the master key": (
+        {"litellm_env": {"FOO": "x\rLITELLM_MASTER_KEY=" + INJECTED}},
+        None,
+        nothing,
+        "litellm_env.FOO holds a control character or a line break",
+        [INJECTED],
+    ),
+    "line break in litellm_no_proxy": (
+        {"litellm_https_proxy": "http://proxy.example:3128", "litellm_no_proxy": "localhost\nAWS_REGION_NAME=x"},
+        None,
+        nothing,
+        "litellm_no_proxy must be a comma-separated list",
+        [],
+    ),
+    "line break in litellm_https_proxy": (
+        {"litellm_https_proxy": "http://proxy.example:3128\nNO_PROXY=*"},
+        None,
+        nothing,
+        "litellm_https_proxy must be empty or an http(s) URL",
+        [],
+    ),
+    "empty alias": (
+        {"litellm_models": [{"name": "", "model": "us.anthropic.claude-sonnet-4-20250514-v1:0"}]},
+        None,
+        nothing,
+        "litellm_models[0].name (the alias clients send) is missing or empty",
+        [],
+    ),
+    "non-scalar litellm_env value": (
+        {"litellm_env": {"FOO": {"nested": 1}}},
+        None,
+        nothing,
+        "litellm_env.FOO must be a string, a number or a boolean",
+        [],
+    ),
+    "malformed bind address": (
+        {"litellm_bind_address": "999.999.999.999"},
+        None,
+        nothing,
+        "litellm_bind_address must be an IPv4 or IPv6 address",
+        [],
+    ),
+    "bind address the host does not have": (
+        {"litellm_bind_address": "192.0.2.10"},
+        None,
+        nothing,
+        "litellm_bind_address 192.0.2.10 is not an address of",
+        [],
+    ),
+    "system directory as litellm_config_dir": (
+        {"litellm_config_dir": "/etc"},
+        None,
+        nothing,
+        "litellm_config_dir must be an absolute, normalised path of its own",
         [],
     ),
     "litellm_config_dir is a file": (

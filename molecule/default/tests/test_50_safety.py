@@ -35,7 +35,9 @@ def broken_image_in_registry(host: Any) -> Iterator[None]:
     run(host, f"docker tag {IMAGE} litellm-test-good:kept", "keeping the good image")
     run(
         host,
-        f"printf 'FROM {IMAGE}\\nENTRYPOINT [\"/bin/false\"]\\n' | docker build -q -t {IMAGE} - "
+        # It prints its whole environment (the secrets) before it fails: the
+        # failure message shows the canary's log with every secret masked.
+        f'printf \'FROM {IMAGE}\\nENTRYPOINT ["/bin/sh", "-c", "env; exit 1"]\\n\' | docker build -q -t {IMAGE} - '
         f"&& docker push -q {IMAGE}",
         "publishing a broken build as main-stable",
     )
@@ -60,6 +62,7 @@ def test_canary_refuses_a_broken_image_and_the_proxy_keeps_serving(
         assert result.failed
         assert "The new configuration was refused: a canary container" in result.output
         assert leaked(result.output, secrets) == []
+        assert "LITELLM_MASTER_KEY=********" in result.output  # the env it printed, masked
         assert snapshot(host) == before
         assert liveliness(host)
         assert run(host, "docker ps -aq --filter name=litellm-canary", "docker ps").strip() == ""
@@ -83,7 +86,8 @@ def test_canary_refuses_an_environment_that_breaks_litellm(host: Any, secrets: d
     assert "Database migration cannot proceed" in result.output  # the canary's own log explains why
     assert leaked(result.output, secrets) == []
     assert snapshot(host) == before
-    assert "DATABASE_URL=" in host.file(f"{CONFIG_DIR}/litellm.env.candidate").content_string  # kept for reading
+    assert "DATABASE_URL=" in host.file(f"{CONFIG_DIR}/litellm.env.rejected").content_string  # kept for reading
+    assert not host.file(f"{CONFIG_DIR}/litellm.env.candidate").exists
     assert "DATABASE_URL" not in inspect(host)["Config"]["Env"]
     assert liveliness(host)
     report("protected", "environment that stops LiteLLM from booting", "canary refused it; proxy untouched", seconds)
@@ -108,9 +112,9 @@ def test_live_failure_after_the_canary_rolls_back(host: Any, secrets: dict[str, 
     seconds = time.monotonic() - start
     assert result.failed
     assert leaked(result.output, secrets) == []
-    assert "so the role rolled back to the previous config.yaml, environment" in result.output
+    assert "So the role rolled back to the previous config.yaml, environment file" in result.output
     assert "The restored proxy answers again on port 4000." in result.output
-    assert f"{CONFIG_DIR}/config.yaml.rejected" in result.output
+    assert f"{CONFIG_DIR}/{'config.yaml' if 'litellm_models' in change else 'litellm.env'}.rejected" in result.output
     after = snapshot(host)
     live = {line.split()[1]: line.split()[0] for line in after["files"].splitlines()}
     old = {line.split()[1]: line.split()[0] for line in before["files"].splitlines()}
@@ -119,15 +123,10 @@ def test_live_failure_after_the_canary_rolls_back(host: Any, secrets: dict[str, 
     assert liveliness(host)
     assert models(host) == aliases
     assert "LITELLM_MARK" not in inspect(host)["Config"]["Env"]
-    rejected = host.file(f"{CONFIG_DIR}/config.yaml.rejected")
+    changed = "config.yaml" if "litellm_models" in change else "litellm.env"
+    rejected = host.file(f"{CONFIG_DIR}/{changed}.rejected")
     assert (rejected.user, rejected.group, rejected.mode) == ("root", "root", 0o600)
-    assert (
-        host.file(f"{CONFIG_DIR}/litellm.env.rejected").mode,
-        host.file(f"{CONFIG_DIR}/litellm.env.last-good").mode,
-    ) == (
-        0o600,
-        0o600,
-    )
+    assert host.file(f"{CONFIG_DIR}/litellm.env.last-good").mode == 0o600
     report("protected", f"live proxy unhealthy after a {next(iter(change))} change", "rolled back and serving", seconds)
 
 

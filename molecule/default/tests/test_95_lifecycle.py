@@ -22,6 +22,7 @@ REPO = "127.0.0.1:5000/berriai/litellm"
 CHECK_ALIAS = {"name": "claude-check-mode", "model": "us.anthropic.claude-haiku-4-5-20251001-v1:0"}
 OTHER_SALT = "sk-another-salt-TEST-ONLY-0123456789abcdef"
 SKIPPED_NOTE = "Check mode: no image was pulled"
+MARKER = ".managed-by-litellm-role"
 
 
 def builds(host: Any) -> list[str]:
@@ -38,12 +39,12 @@ def test_check_diff_on_a_deployed_host_shows_the_change_only(host: Any, secrets:
     }
     result = converge_ok(secrets, extra, args=["--check", "--diff"])
     assert '+  - model_name: "claude-check-mode"' in result.output  # the diff against the live config.yaml
-    assert task_status(result.output, "Render the candidate environment file") == "changed"
+    assert task_status(result.output, "Write the candidate environment, TLS and CA files") == "changed"
     assert SKIPPED_NOTE in result.output
     assert snapshot(host) == before
     canaries = run(host, f"docker events --since {since} --until $(date +%s.%N) --filter event=create", "events")
     assert canaries.strip() == ""  # no canary, no container created
-    assert not host.file(f"{CONFIG_DIR}/config.yaml.candidate").contains("claude-check-mode")
+    assert not host.file(f"{CONFIG_DIR}/config.yaml.candidate").exists
 
 
 def test_absent_removes_the_service_but_keeps_the_fingerprint(host: Any, secrets: dict[str, str]) -> None:
@@ -52,7 +53,7 @@ def test_absent_removes_the_service_but_keeps_the_fingerprint(host: Any, secrets
     assert host.run(f"docker inspect {CONTAINER}").rc != 0
     assert host.run(f"docker inspect {CONTAINER}-canary").rc != 0
     left = run(host, f"ls -A {CONFIG_DIR}", "ls").split()
-    assert left == ["salt-key.fingerprint"]
+    assert left == [MARKER, "salt-key.fingerprint"]
     assert not host.socket("tcp://0.0.0.0:4000").is_listening
     assert builds(host) == image  # the image stays unless litellm_remove_image
     again = converge_ok(secrets, {"litellm_state": "absent"})
@@ -65,7 +66,25 @@ def test_a_later_deploy_with_another_salt_key_is_still_refused(host: Any, secret
     assert result.failed
     assert "litellm_salt_key is not the salt key this host was deployed with" in result.output
     assert leaked(result.output, {**secrets, "other": OTHER_SALT}) == []
-    assert run(host, f"ls -A {CONFIG_DIR}", "ls").split() == ["salt-key.fingerprint"]
+    assert run(host, f"ls -A {CONFIG_DIR}", "ls").split() == [MARKER, "salt-key.fingerprint"]
+
+
+def test_purge_refuses_a_directory_without_the_marker_and_a_system_directory(
+    host: Any, secrets: dict[str, str]
+) -> None:
+    run(host, "mkdir -p /srv/not-litellm && echo keep > /srv/not-litellm/data", "making a directory")
+    try:
+        result = converge({"litellm_state": "absent", "litellm_purge": True, "litellm_config_dir": "/srv/not-litellm"})
+        assert result.failed
+        assert "does not hold the role's marker (.managed-by-litellm-role)" in result.output
+        assert host.file("/srv/not-litellm/data").content_string == "keep\n"
+    finally:
+        run(host, "rm -rf /srv/not-litellm", "removing the directory")
+    result = converge({"litellm_state": "absent", "litellm_purge": True, "litellm_config_dir": "/etc/"})
+    assert result.failed
+    assert "not a system directory" in result.output
+    assert host.file("/etc/hostname").exists
+    report("refused", "litellm_purge of a directory without the role's marker, and of /etc", "refused; nothing removed")
 
 
 def test_purge_removes_the_directory_and_the_image(host: Any, secrets: dict[str, str]) -> None:
