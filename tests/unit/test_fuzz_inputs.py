@@ -275,3 +275,21 @@ def pytest_sessionfinish_report() -> None:
     ]
     lines += [f"| {name} | {count} |" for name, count in sorted(TRIED.items())]
     (ROOT / "reports" / "fuzz.md").write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("address", ["0.0.0.0", "::", "::1", "127.0.0.1", "fe80::1", "192.0.2.10"])
+def test_any_well_formed_address_passes_the_input_check(address: str) -> None:
+    # Whether the host has it is checked on the host (preflight.yml).
+    assert checks.input_errors({**defaults(), "litellm_bind_address": address}) == []
+
+
+@pytest.mark.parametrize("address", ["999.999.999.999", "localhost", "0.0.0.0 ", "::1\n", "1.2.3"])
+def test_a_malformed_address_is_refused(address: str) -> None:
+    errors = checks.input_errors({**defaults(), "litellm_bind_address": address})
+    assert any(e.startswith("litellm_bind_address must be an IPv4 or IPv6 address") for e in errors)
+
+
+@pytest.mark.parametrize("directory", ["/", "/etc", "/etc/", "/etc/ssl", "/var/lib/docker", "/usr//", "etc/litellm"])
+def test_a_system_or_relative_directory_is_refused(directory: str) -> None:
+    errors = checks.input_errors({**defaults(), "litellm_config_dir": directory})
+    assert any(e.startswith("litellm_config_dir must be") for e in errors)
