@@ -145,55 +145,6 @@ CASES: dict[str, tuple[dict[str, Any], str | None, Any, str, list[str]]] = {
         "value of litellm_state must be one of: present, absent, got: gone",
         [],
     ),
-    "carriage return in the master key": (
-        {"litellm_master_key": CR_KEY},
-        None,
-        nothing,
-        "litellm_master_key holds a control character or a line break",
-        [CR_KEY, CR_KEY.split("\r")[0], CR_KEY.split("\r")[1]],
-    ),
-    "litellm_env value injecting the master key": (
-        {"litellm_env": {"FOO": "x\rLITELLM_MASTER_KEY=" + INJECTED}},
-        None,
-        nothing,
-        "litellm_env.FOO holds a control character or a line break",
-        [INJECTED],
-    ),
-    "line break in litellm_no_proxy": (
-        {"litellm_https_proxy": "http://proxy.example:3128", "litellm_no_proxy": "localhost\nAWS_REGION_NAME=x"},
-        None,
-        nothing,
-        "litellm_no_proxy must be a comma-separated list",
-        [],
-    ),
-    "line break in litellm_https_proxy": (
-        {"litellm_https_proxy": "http://proxy.example:3128\nNO_PROXY=*"},
-        None,
-        nothing,
-        "litellm_https_proxy must be empty or an http(s) URL",
-        [],
-    ),
-    "empty alias": (
-        {"litellm_models": [{"name": "", "model": "us.anthropic.claude-sonnet-4-20250514-v1:0"}]},
-        None,
-        nothing,
-        "litellm_models[0].name (the alias clients send) is missing or empty",
-        [],
-    ),
-    "non-scalar litellm_env value": (
-        {"litellm_env": {"FOO": {"nested": 1}}},
-        None,
-        nothing,
-        "litellm_env.FOO must be a string, a number or a boolean",
-        [],
-    ),
-    "malformed bind address": (
-        {"litellm_bind_address": "999.999.999.999"},
-        None,
-        nothing,
-        "litellm_bind_address must be an IPv4 or IPv6 address",
-        [],
-    ),
     "bind address the host does not have": (
         {"litellm_bind_address": "192.0.2.10"},
         None,
@@ -216,6 +167,39 @@ CASES: dict[str, tuple[dict[str, Any], str | None, Any, str, list[str]]] = {
         [],
     ),
 }
+
+
+# Hostile values, all in one run: the input check lists every problem in one
+# message, by variable, and shows none of the values.
+HOSTILE = {
+    "litellm_master_key": CR_KEY,
+    "litellm_env": {"FOO": "x\rLITELLM_MASTER_KEY=" + INJECTED, "BAR": {"nested": 1}},
+    "litellm_https_proxy": "http://proxy.example:3128\nNO_PROXY=*",
+    "litellm_no_proxy": "localhost\nAWS_REGION_NAME=x",
+    "litellm_models": [{"name": "", "model": "us.anthropic.claude-sonnet-4-20250514-v1:0"}],
+    "litellm_bind_address": "999.999.999.999",
+}
+HOSTILE_MESSAGES = [
+    "litellm_master_key holds a control character or a line break",
+    "litellm_env.FOO holds a control character or a line break",
+    "litellm_env.BAR must be a string, a number or a boolean",
+    "litellm_https_proxy must be empty or an http(s) URL",
+    "litellm_no_proxy must be a comma-separated list",
+    "litellm_models[0].name (the alias clients send) is missing or empty",
+    "litellm_bind_address must be an IPv4 or IPv6 address",
+]
+
+
+def test_hostile_values_are_refused_in_one_message_naming_each(host: Any, secrets: dict[str, str]) -> None:
+    before = snapshot(host)
+    result = converge(HOSTILE)
+    assert result.failed
+    tried = {"key": CR_KEY, "key start": CR_KEY.split("\r")[0], "injected": INJECTED}
+    assert leaked(result.output, {**secrets, **tried}) == []
+    missing = [message for message in HOSTILE_MESSAGES if message not in result.output]
+    assert missing == []
+    assert snapshot(host) == before
+    report("refused", "control characters, injection, bad types and addresses, all at once", "one message naming each")
 
 
 @pytest.mark.parametrize("case", list(CASES))
