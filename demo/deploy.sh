@@ -96,7 +96,7 @@ KEY=$(sed -n 's/^LITELLM_MASTER_KEY=//p' /etc/litellm/litellm.env)
 echo '$ curl -sS http://127.0.0.1:4000/v1/models -H "Authorization: Bearer $KEY"'
 curl -sS http://127.0.0.1:4000/v1/models -H "Authorization: Bearer $KEY"
 echo
-body='{"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": "Hello from the demo"}]}'
+body='{"model": "claude-sonnet-5-5", "messages": [{"role": "user", "content": "Hello from the demo"}]}'
 echo "\$ curl -sS http://127.0.0.1:4000/v1/chat/completions -H \"Authorization: Bearer \$KEY\" -H 'Content-Type: application/json' -d '$body'"
 curl -sS http://127.0.0.1:4000/v1/chat/completions -H "Authorization: Bearer $KEY" \
   -H 'Content-Type: application/json' -d "$body"

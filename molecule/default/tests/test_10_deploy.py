@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
@@ -122,3 +123,34 @@ def test_docker_exec_env_shows_the_aws_variables(host: Any, secrets: dict[str, s
     assert mismatched == []
     names = set(inspect(host)["Config"]["Env"])
     assert SECRET_ENV | {"LITELLM_LOCAL_MODEL_COST_MAP"} <= names
+
+
+# The models the role was first asked for; the model map may date their retirement.
+SEED = {"claude-3-7-sonnet", "claude-sonnet-4", "claude-opus-4"}
+MAP_PATH = (
+    "import importlib.util, os; "
+    "print(os.path.join(os.path.dirname(importlib.util.find_spec('litellm').origin), "
+    "'model_prices_and_context_window_backup.json'))"
+)
+
+
+def test_every_default_model_is_a_current_bedrock_model_of_the_bundled_map(
+    host: Any, models: list[dict[str, str]]
+) -> None:
+    # find_spec locates the package without running any of its code.
+    path = run(host, f'docker exec {CONTAINER} python -c "{MAP_PATH}"', "locating the model map").strip()
+    cost_map = json.loads(run(host, f"docker exec {CONTAINER} cat {path}", "reading the model map"))
+    today = datetime.date.today().isoformat()
+    problems = []
+    for model in models:
+        entry = cost_map.get(model["model"])
+        if entry is None:
+            problems.append(f"{model['model']}: not in the model map")
+        elif not str(entry.get("litellm_provider", "")).startswith("bedrock"):
+            problems.append(f"{model['model']}: not a Bedrock model ({entry.get('litellm_provider')})")
+        elif model["name"] not in SEED and str(entry.get("deprecation_date") or "9999") < today:
+            problems.append(f"{model['model']}: retired on {entry['deprecation_date']}")
+    assert problems == []
+    aliases = {m["name"] for m in models}
+    assert {"claude-sonnet-5-5", "claude-opus-5-5", "claude-haiku-5-5"} <= aliases
+    assert aliases >= SEED

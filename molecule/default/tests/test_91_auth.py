@@ -38,7 +38,7 @@ def test_bearer_token_mode_sends_the_bedrock_api_key(host: Any, secrets: dict[st
     assert token == secrets["test_aws_bearer_token"]
 
     clear_standin(host)
-    body = {"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": "hi"}]}
+    body = {"model": "claude-sonnet-5-5", "messages": [{"role": "user", "content": "hi"}]}
     assert api(host, "POST", "/v1/chat/completions", body=body).status == 200
     [record] = standin_records(host)
     assert (record["auth"], record["signature_valid"], record["access_key_id"]) == ("bearer", True, None)
