@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+from packaging.version import InvalidVersion, Version
 
 # Variables whose values are secrets: checked, never shown.
 SECRET_NAMES = (
@@ -374,6 +375,23 @@ def _check_container(v: Mapping[str, Any], errors: list[str]) -> None:
         errors.append("litellm_security_opts must be a list of Docker security options (single-line strings)")
 
 
+def _pep440(value: Any) -> bool:
+    try:
+        Version(value)
+    except (InvalidVersion, TypeError):
+        return False
+    return isinstance(value, str) and not line_problem(value)
+
+
+def _check_versions(v: Mapping[str, Any], errors: list[str]) -> None:
+    refused = v.get("litellm_refused_versions")
+    if not isinstance(refused, list) or not all(_pep440(r) for r in refused):
+        errors.append("litellm_refused_versions must be a list of LiteLLM versions such as 1.82.8")
+    minimum = v.get("litellm_min_version")
+    if minimum != "" and not _pep440(minimum):
+        errors.append("litellm_min_version must be a LiteLLM version such as 1.83.7 (PEP 440), or empty for none")
+
+
 def _check_aws(v: Mapping[str, Any], errors: list[str]) -> None:
     role = v.get("litellm_aws_role_name") or ""
     if role:
@@ -472,6 +490,7 @@ def input_errors(variables: Mapping[str, Any]) -> list[str]:
         _check_env,
         _check_network,
         _check_container,
+        _check_versions,
         _check_aws,
         _check_tls,
         _check_settings,

@@ -13,6 +13,9 @@ access key, secret and regions it was given (403 when it does not match),
 answers in Converse JSON or in real `application/vnd.amazon.eventstream`
 frames, and records every request. Tests read the records from
 `GET /_standin/requests` and clear them with `DELETE /_standin/requests`.
+`PUT /_standin/refused` with a JSON list of inference profile ids makes it
+answer those as Bedrock answers a retired or unknown model (400,
+ValidationException, "The provided model identifier is invalid."); `[]` ends it.
 
 Configuration comes from the environment, so that the secret never shows in a
 process list: STANDIN_ACCESS_KEY_ID, STANDIN_SECRET_ACCESS_KEY,
@@ -67,6 +70,7 @@ class Settings:
 class Recorder:
     records: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    refused: frozenset[str] = frozenset()
 
     def add(self, record: dict[str, Any]) -> None:
         with self.lock:
@@ -185,6 +189,18 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._send_json(404, {"message": "not found"})
 
+    def do_PUT(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            refused = json.loads(self.rfile.read(length) or b"[]")
+        except ValueError:
+            refused = None
+        if self.path != "/_standin/refused" or not isinstance(refused, list):
+            self._send_json(404 if self.path != "/_standin/refused" else 400, {"message": "not understood"})
+            return
+        self.recorder.refused = frozenset(str(model) for model in refused)
+        self._send_json(200, sorted(self.recorder.refused))
+
     def do_DELETE(self) -> None:
         if self.path == "/_standin/requests":
             self.recorder.clear()
@@ -232,6 +248,13 @@ class Handler(BaseHTTPRequestHandler):
                 403,
                 {"message": f"The request signature we calculated does not match ({reason})."},
                 {"x-amzn-ErrorType": "InvalidSignatureException"},
+            )
+            return
+        if model in self.recorder.refused:
+            self._send_json(
+                400,
+                {"message": "The provided model identifier is invalid."},
+                {"x-amzn-ErrorType": "ValidationException"},
             )
             return
         # A bearer token names no region.

@@ -2,7 +2,9 @@
 # Build the local images the tests (and the offline demo) run on, when missing.
 #
 #   tests/images/build.sh host      Debian 12 test host: systemd + its own Docker Engine
-#   tests/images/build.sh litellm   the LiteLLM proxy from PyPI, called like the official image
+#   tests/images/build.sh litellm   the LiteLLM proxy from PyPI, laid out like today's official
+#                                   image: non-root (65532:65532), /app/docker-entrypoint.sh,
+#                                   HOME=/app, /app and /var/lib/litellm owned by 65532:0
 #
 # No container registry is reachable from these machines, so each image is a
 # debootstrap root filesystem fed to `docker import`. The tag is a hash of this
@@ -20,7 +22,7 @@ kind=${1:?usage: build.sh host|litellm}
 here=$(cd "$(dirname "$0")" && pwd)
 case "$kind" in
   host) packages=$HOST_PACKAGES; inputs=("$here/files/registry-config.yml") ;;
-  litellm) packages=$LITELLM_PACKAGES; inputs=("$here/files/prod_entrypoint.sh" "$here/files/litellm-constraints.txt") ;;
+  litellm) packages=$LITELLM_PACKAGES; inputs=("$here/files/prod_entrypoint.sh" "$here/files/docker-entrypoint.sh" "$here/files/litellm-constraints.txt") ;;
   *) echo "unknown image kind: $kind (host|litellm)" >&2; exit 2 ;;
 esac
 # This script and the files copied into the image make the recipe.
@@ -80,15 +82,27 @@ case "$kind" in
     rm -f "$root/tmp/constraints.txt"
     mv "$bundle.image" "$bundle"
     rm -f "$root/etc/resolv.conf"
-    mkdir -p "$root/app/docker"
+    # Both entrypoints, as in the official image (its /app is the repository):
+    # today's /app/docker-entrypoint.sh, and the older docker/prod_entrypoint.sh
+    # that root-based builds (the older layout, still run pinned by digest) call.
+    mkdir -p "$root/app/docker" "$root/var/lib/litellm"
+    install -m 0755 "$here/files/docker-entrypoint.sh" "$root/app/docker-entrypoint.sh"
     install -m 0755 "$here/files/prod_entrypoint.sh" "$root/app/docker/prod_entrypoint.sh"
-    # Like the official image: no curl or wget inside.
+    # Today's official image runs as 65532:65532 (named "nonroot", as in its
+    # base image), and owns what it writes to at run time: /app (HOME, with
+    # .cache) and /var/lib/litellm (a non-root proxy copies its admin UI there).
+    echo 'nonroot:x:65532:65532:nonroot:/app:/usr/sbin/nologin' >>"$root/etc/passwd"
+    echo 'nonroot:x:65532:' >>"$root/etc/group"
+    chown -R 65532:0 "$root/app" "$root/var/lib/litellm"
+    # Like the official image: no curl or wget inside, and no CMD.
     changes=(--change 'ENV PATH=/opt/litellm/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
              --change 'ENV PYTHONUNBUFFERED=1'
+             --change 'ENV HOME=/app'
+             --change 'ENV LITELLM_NON_ROOT=true'
              --change 'WORKDIR /app'
-             --change 'EXPOSE 4000/tcp'
-             --change 'ENTRYPOINT ["/app/docker/prod_entrypoint.sh"]'
-             --change 'CMD ["--port", "4000"]')
+             --change 'USER 65532:65532'
+             --change 'EXPOSE 4000/tcp 4001/tcp 3000/tcp'
+             --change 'ENTRYPOINT ["/app/docker-entrypoint.sh"]')
     ;;
 esac
 
