@@ -159,9 +159,15 @@ def test_bedrock_is_reached_through_the_proxy_and_trusted_by_the_ca_bundle(host:
 
 
 def test_files_and_settings(host: Any, secrets: dict[str, str]) -> None:
-    for name, mode in {"tls.crt": 0o644, "tls.key": 0o600, "ca-bundle.pem": 0o644, "litellm.env": 0o600}.items():
+    # The key is readable by the image's group (65532, the official image's
+    # user), which the container runs as; never by others.
+    gid = int(inspect(host)["Config"]["Labels"]["litellm_bedrock.gid"])
+    access = {"tls.crt": (0, 0o644), "tls.key": (gid, 0o640), "ca-bundle.pem": (0, 0o644), "litellm.env": (0, 0o600)}
+    for name, (group, mode) in access.items():
         f = host.file(f"{CONFIG_DIR}/{name}")
-        assert (name, f.user, f.group, f.mode) == (name, "root", "root", mode)
+        assert (name, f.uid, f.gid, f.mode) == (name, 0, group, mode)
+    assert gid == 65532
+    assert run(host, f"docker exec {CONTAINER} id -u", "id").strip() == "65532"
     text = host.file(f"{CONFIG_DIR}/config.yaml").content_string
     doc = yaml.safe_load(text)
     assert doc["litellm_settings"] == {"request_timeout": 120}
@@ -178,7 +184,14 @@ def test_limits_read_only_root_and_health(host: Any) -> None:
     data = inspect(host)
     config = data["HostConfig"]
     assert config["ReadonlyRootfs"] is True
-    assert "/tmp" in config["Tmpfs"]  # noqa: S108 - the container's tmpfs, checked
+    # What the non-root image writes goes to sized tmpfs mounts it owns.
+    assert config["Tmpfs"] == {
+        "/tmp": "size=64m,mode=1777",  # noqa: S108 - the container's tmpfs, checked
+        "/app/.cache": "size=64m,uid=65532,gid=65532,mode=0700",
+        "/var/lib/litellm": "size=64m,uid=65532,gid=65532,mode=0700",
+    }
+    # The non-root proxy copied its admin UI there at start.
+    assert host.run(f"docker exec {CONTAINER} test -f /var/lib/litellm/ui/index.html").rc == 0
     assert config["Memory"] == 1024**3
     assert config["LogConfig"]["Config"] == {"max-size": "5m", "max-file": "3"}
     assert host.run(f"docker exec {CONTAINER} touch /app/x").rc != 0  # really read-only

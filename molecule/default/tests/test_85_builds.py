@@ -1,0 +1,203 @@
+"""Which LiteLLM build serves: on record on the container, known-bad builds
+refused before any of their code runs, the older root-based layout still
+served, and models Bedrock refuses found at deploy time."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from conftest import (
+    CONTAINER,
+    STANDIN,
+    api,
+    converge,
+    converge_ok,
+    inspect,
+    leaked,
+    report,
+    run,
+    snapshot,
+    task_status,
+)
+
+REPO = "127.0.0.1:5000/berriai/litellm"
+TAG = f"{REPO}:main-stable"
+SUMMARY = re.compile(r"LiteLLM (\S+) \(([0-9a-f]{12})\) serving (\d+) models on (\S+); ([^\"\n]+)")
+
+
+def summary(output: str) -> tuple[str, ...]:
+    # The output holds Ansible's log too: the same line twice.
+    found = set(SUMMARY.findall(output))
+    assert len(found) == 1, "one summary line per host"
+    return found.pop()
+
+
+def derive(host: Any, tag: str, shell: str, changes: list[str]) -> str:
+    """A build derived from the test image: `shell` runs in it as root, then
+    it is committed with `changes` (Dockerfile instructions) and pushed."""
+    run(host, f"docker pull -q {TAG}", "pulling the test image")
+    run(host, "docker rm -f test-derive", "removing a leftover build container")
+    run(host, f"docker run --name test-derive --user 0 --entrypoint sh {TAG} -c '{shell}'", "changing the image")
+    flags = " ".join(f"--change '{change}'" for change in changes)
+    run(host, f"docker commit {flags} test-derive {tag} && docker rm test-derive", "committing the build")
+    run(host, f"docker push -q {tag} && docker rmi {tag}", "pushing the build")
+    return tag
+
+
+def metadata_dir(host: Any) -> str:
+    out = run(
+        host,
+        f"docker run --rm --entrypoint sh {TAG} -c 'ls -d /opt/litellm/lib/python3*/site-packages/litellm-*.dist-info'",
+        "finding the dist-info",
+    )
+    return out.strip()
+
+
+@pytest.fixture(scope="module")
+def bad_build(host: Any) -> str:
+    """The test image claiming to be the backdoored 1.82.8, with a .pth file
+    that ends Python at once: a probe that ran it would learn no version."""
+    dist = metadata_dir(host)
+    site = dist.rsplit("/", 1)[0]
+    shell = (
+        f'sed -i "s/^Version: .*/Version: 1.82.8/" {dist}/METADATA && '
+        f'echo "import os; os._exit(3)" > {site}/zz_payload.pth'
+    )
+    return derive(host, f"{REPO}:bad", shell, ["USER 65532:65532"])
+
+
+@pytest.fixture(scope="module")
+def root_build(host: Any) -> str:
+    """The older official layout: root, /app/docker/prod_entrypoint.sh, a CMD."""
+    return derive(
+        host,
+        f"{REPO}:root-layout",
+        "chown -R 0:0 /app /var/lib/litellm",
+        [
+            "USER root",
+            "ENV LITELLM_NON_ROOT=",
+            'ENTRYPOINT ["/app/docker/prod_entrypoint.sh"]',
+            'CMD ["--port", "4000"]',
+        ],
+    )
+
+
+@pytest.fixture
+def back_to_defaults(secrets: dict[str, str]) -> Iterator[None]:
+    yield
+    converge_ok(secrets)
+
+
+def test_the_container_records_its_build(host: Any, secrets: dict[str, str], models: list[dict[str, str]]) -> None:
+    result = converge_ok(secrets)
+    labels = inspect(host)["Config"]["Labels"]
+    openapi = api(host, "GET", "/openapi.json").json()
+    assert labels["litellm_bedrock.version"] == openapi["info"]["version"]
+    image = json.loads(run(host, f"docker image inspect {TAG}", "image inspect"))[0]
+    assert labels["litellm_bedrock.digest"] == image["RepoDigests"][0].split("@")[1]
+    ids = run(host, f"docker exec {CONTAINER} sh -c 'id -u; id -g'", "id").split()
+    assert [labels["litellm_bedrock.uid"], labels["litellm_bedrock.gid"]] == ids == ["65532", "65532"]
+    version, digest, count, address, changed = summary(result.output)
+    assert (version, digest) == (openapi["info"]["version"], labels["litellm_bedrock.digest"][7:19])
+    assert (int(count), address) == (len(models), "0.0.0.0:4000")
+    assert changed == "nothing changed"
+    # Same image as the running container: its labels are read, the image is not probed again.
+    assert task_status(
+        result.output, "Read the LiteLLM version and user out of the image, without running LiteLLM"
+    ) == ("skipping")
+
+
+def test_a_backdoored_build_is_refused_and_the_proxy_keeps_serving(host: Any, bad_build: str) -> None:
+    before = snapshot(host)
+    result = converge({"litellm_image": bad_build})
+    assert result.failed
+    assert "holds LiteLLM 1.82.8, which the role refuses: it is listed in litellm_refused_versions" in result.output
+    assert snapshot(host) == before
+    assert api(host, "GET", "/v1/models").status == 200
+    report("build", "image holds a backdoored LiteLLM (1.82.8, .pth payload)", "refused before any of its code ran")
+
+
+def test_a_build_older_than_the_minimum_is_refused(host: Any, bad_build: str) -> None:
+    before = snapshot(host)
+    result = converge({"litellm_image": bad_build, "litellm_refused_versions": []})
+    assert result.failed
+    assert "holds LiteLLM 1.82.8, which the role refuses: it is older than litellm_min_version 1.83.7" in result.output
+    assert snapshot(host) == before
+
+
+def test_a_first_deploy_of_a_refused_build_starts_nothing(host: Any, bad_build: str, back_to_defaults: None) -> None:
+    run(host, f"docker rm -f {CONTAINER}", "removing the proxy")
+    result = converge({"litellm_image": bad_build})
+    assert result.failed
+    assert "no proxy was started" in result.output
+    names = run(host, "docker ps -a --format '{{.Names}}'", "docker ps").split()
+    assert [n for n in names if n.startswith(CONTAINER)] == []
+
+
+def test_the_older_root_layout_serves(
+    host: Any, secrets: dict[str, str], root_build: str, back_to_defaults: None
+) -> None:
+    result = converge_ok(secrets, {"litellm_image": root_build})
+    data = inspect(host)
+    assert data["Config"]["User"] == "root"
+    assert data["Config"]["Labels"]["litellm_bedrock.uid"] == "0"
+    assert run(host, f"docker exec {CONTAINER} id -u", "id").strip() == "0"
+    body = {"model": "claude-sonnet-4", "messages": [{"role": "user", "content": "root layout"}]}
+    response = api(host, "POST", "/v1/chat/completions", body=body)
+    assert response.status == 200
+    assert "Hello from the Bedrock stand-in" in response.json()["choices"][0]["message"]["content"]
+    assert summary(result.output)[4].startswith("container recreated")
+    report("build", "older root-based layout (prod_entrypoint.sh, CMD)", "deployed, chat completion 200")
+
+
+def refuse(host: Any, models: list[str]) -> None:
+    run(host, f"curl -sSf -m 5 -X PUT --data '{json.dumps(models)}' {STANDIN}/_standin/refused", "refusing models")
+
+
+@pytest.fixture
+def retired(host: Any) -> Iterator[str]:
+    """Bedrock refuses one of the default profiles, as it does a retired one."""
+    model = "us.anthropic.claude-sonnet-4-20250514-v1:0"
+    refuse(host, [model])
+    yield model
+    refuse(host, [])
+
+
+def test_a_model_bedrock_refuses_stops_the_canary(
+    host: Any, secrets: dict[str, str], models: list[dict[str, str]], retired: str
+) -> None:
+    before = snapshot(host)
+    # A config change, so that a canary runs.
+    result = converge({"litellm_verify_models": True, "litellm_router_settings": {"num_retries": 1}})
+    assert result.failed
+    assert leaked(result.output, secrets) == []
+    aliases = [m["name"] for m in models if m["model"] == retired]
+    assert f"Bedrock refused {', '.join(aliases)} in LiteLLM's /health" in result.output
+    assert "The provided model identifier is invalid." in result.output
+    assert snapshot(host) == before
+    report("models", "Bedrock refuses one profile (ValidationException), canary", "refused, live proxy untouched")
+
+
+def test_a_first_deploy_whose_model_bedrock_refuses_is_stopped(
+    host: Any, secrets: dict[str, str], retired: str, back_to_defaults: None
+) -> None:
+    run(host, f"docker rm -f {CONTAINER}", "removing the proxy")
+    result = converge({"litellm_verify_models": True})
+    assert result.failed
+    assert "The provided model identifier is invalid." in result.output
+    assert "The new proxy was stopped." in result.output
+    assert inspect(host)["State"]["Running"] is False
+
+
+def test_every_model_is_asked_once_when_bedrock_accepts_them(
+    host: Any, secrets: dict[str, str], models: list[dict[str, str]]
+) -> None:
+    run(host, f"curl -sSf -m 5 -X DELETE {STANDIN}/_standin/requests", "clearing the stand-in")
+    converge_ok(secrets, {"litellm_verify_models": True, "litellm_router_settings": {"num_retries": 1}})
+    records = json.loads(run(host, f"curl -sSf -m 5 {STANDIN}/_standin/requests", "records"))
+    assert sorted(r["model"] for r in records) == sorted(m["model"] for m in models)
+    converge_ok(secrets)
