@@ -103,6 +103,7 @@ NO_PROXY_ITEM = re.compile(r"[A-Za-z0-9.*:/_\[\]-]+")
 # modules use as strings: anything else is refused before it reaches them.
 STRING_VARS = (
     "litellm_image",
+    "litellm_min_version",
     "litellm_container_name",
     "litellm_bind_address",
     "litellm_config_dir",

@@ -293,3 +293,22 @@ def test_a_malformed_address_is_refused(address: str) -> None:
 def test_a_system_or_relative_directory_is_refused(directory: str) -> None:
     errors = checks.input_errors({**defaults(), "litellm_config_dir": directory})
     assert any(e.startswith("litellm_config_dir must be") for e in errors)
+
+
+@pytest.mark.parametrize(
+    ("refused", "minimum", "ok"),
+    [
+        (["1.82.7", "1.82.8"], "1.83.7", True),
+        ([], "", True),
+        (["1.108.7rc1"], "1.108", True),
+        (["1.82.8", "latest"], "1.83.7", False),
+        ("1.82.8", "1.83.7", False),
+        ([1.82], "1.83.7", False),
+        (["1.82.8"], "1.83.7\n", False),
+        (["1.82.8"], "main-stable", False),
+        (["1.82.8"], None, False),
+    ],
+)
+def test_the_version_limits_must_be_pep440_versions(refused: Any, minimum: Any, ok: bool) -> None:
+    errors = checks.input_errors({**defaults(), "litellm_refused_versions": refused, "litellm_min_version": minimum})
+    assert (errors == []) == ok, errors
