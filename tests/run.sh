@@ -40,6 +40,8 @@ lint() {
     ansible-lint --offline
   step "ruff"
   ruff check . && ruff format --check .
+  step "variables: README table, defaults/main.yml and meta/argument_specs.yml agree"
+  python tests/lib/variables.py --check
 }
 
 unit() {

@@ -154,6 +154,19 @@ def test_the_older_root_layout_serves(
     report("build", "older root-based layout (prod_entrypoint.sh, CMD)", "deployed, chat completion 200")
 
 
+def test_a_named_user_is_resolved_through_the_image(host: Any, secrets: dict[str, str], back_to_defaults: None) -> None:
+    named = derive(host, f"{REPO}:named-user", "true", ["USER nonroot"])
+    converge_ok(secrets, {"litellm_image": named})
+    data = inspect(host)
+    assert data["Config"]["User"] == "nonroot"
+    # The uid and gid of "nonroot" in the image's own /etc/passwd.
+    assert (data["Config"]["Labels"]["litellm_bedrock.uid"], data["Config"]["Labels"]["litellm_bedrock.gid"]) == (
+        "65532",
+        "65532",
+    )
+    assert api(host, "GET", "/v1/models").status == 200
+
+
 def refuse(host: Any, models: list[str]) -> None:
     run(host, f"curl -sSf -m 5 -X PUT --data '{json.dumps(models)}' {STANDIN}/_standin/refused", "refusing models")
 
