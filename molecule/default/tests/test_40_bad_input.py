@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from conftest import converge, default_models, leaked, report, run, snapshot
+from conftest import converge, default_models, leaked, report, run, snapshot, task_status
 
 DUPLICATE = {"name": "claude-sonnet-4", "model": "us.anthropic.claude-sonnet-4-5-20250929-v1:0"}
 BARE = {"name": "claude-bare", "model": "anthropic.claude-sonnet-4-20250514-v1:0"}
@@ -217,3 +217,22 @@ def test_bad_input_is_refused_and_changes_nothing(host: Any, secrets: dict[str, 
     assert after == before
     assert run(host, "sha256sum /etc/hostname", "checksum") == hostname_before
     report("refused", case, "play failed naming the problem; files, container and image unchanged")
+
+
+def test_the_preflight_tag_runs_the_checks_alone(host: Any, secrets: dict[str, str]) -> None:
+    before = snapshot(host)
+    good = converge(args=["--tags", "litellm_preflight"])
+    assert not good.failed, good.output[-3000:]
+    assert good.changed == 0
+    for task in ("Check the role's input", "Check that Docker Engine is installed", "Read the salt key's fingerprint"):
+        assert task_status(good.output, task) == "ok"
+    assert "Look at Docker Engine and the LiteLLM containers" not in good.output  # no later step ran
+    bad = converge({"litellm_port": 0}, args=["--tags", "litellm_preflight"])
+    assert bad.failed
+    assert "litellm_port must be a number within 1-65535" in bad.output
+    assert leaked(good.output + bad.output, secrets) == []
+    everything = converge(args=["--tags", "litellm"])
+    assert not everything.failed, everything.output[-3000:]
+    assert everything.changed == 0
+    assert "serving" in everything.output and "; nothing changed" in everything.output
+    assert snapshot(host) == before
