@@ -61,7 +61,7 @@ case "${1:-all}" in
   unit) unit ;;
   molecule) shift; start_dockerd; images; molecule "$@" ;;
   all)
-    # Only a full run rewrites the generated reports (reports/, the README's table).
+    # Only a full run rewrites the generated reports (reports/).
     export LITELLM_FULL_RUN=1
     lint
     unit
