@@ -14,7 +14,7 @@ import shlex
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,10 @@ RESOURCES = PROJECT / "molecule" / "resources"
 CONTAINER = "litellm"
 CONFIG_DIR = "/etc/litellm"
 STANDIN = "http://127.0.0.1:8099"
+# The image the role pulls in the tests: prepare pushes the test image to the
+# test host's loopback registry under the official image's tag.
+REPO = "127.0.0.1:5000/berriai/litellm"
+IMAGE = f"{REPO}:main-stable"
 WRONG_KEY = "sk-wrong-key-for-tests-0000000000000000"
 # Reads the key on the test host, so that it is never part of a command line
 # that a failing assertion would print.
@@ -107,9 +111,38 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str, interval:
         time.sleep(interval)
 
 
+def now(host: Any) -> str:
+    """The test host's clock (Docker's, for `docker events --since`)."""
+    return run(host, "date +%s.%N", "date").strip()
+
+
+def docker0(host: Any) -> str:
+    """The test host's address on Docker's bridge, where the stand-in listens."""
+    return run(host, "ip -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -f1", "docker0 address").strip()
+
+
 def liveliness(host: Any, port: int = 4000) -> bool:
     out = host.run(f"curl -s -m 5 -o /dev/null -w '%{{http_code}}' http://127.0.0.1:{port}/health/liveliness")
     return out.stdout.strip() == "200"
+
+
+# Whether the test host is known to run the role's defaults: converge() keeps
+# it, so that each test file can leave the host as it found it (see
+# defaults_after_each_file).
+HOST_STATE = {"at_defaults": True}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def defaults_after_each_file(host: Any) -> Iterator[None]:
+    """Every test file starts from the role deployed with its defaults (as after
+    `molecule converge`) and leaves the host so: a file whose last converge
+    used other variables, or failed, or that left the proxy down, ends with one
+    converge with the defaults. So each file also runs on its own."""
+    yield
+    if not HOST_STATE["at_defaults"] or not liveliness(host):
+        result = converge()
+        if result.failed:
+            pytest.fail("converging back to the defaults failed:\n" + result.output[-3000:], pytrace=False)
 
 
 @dataclass
@@ -152,6 +185,10 @@ def converge(
         log = Path(f"{tmp}/ansible.log")
         output = proc.stdout + proc.stderr + (log.read_text(errors="replace") if log.exists() else "")
     changed = sum(int(part.split("=")[1]) for part in proc.stdout.split() if part.startswith("changed="))
+    if variables or proc.returncode != 0:
+        HOST_STATE["at_defaults"] = False
+    elif not {"--check", "--tags"} & set(args or []):
+        HOST_STATE["at_defaults"] = True
     return ConvergeResult(output=output, changed=changed, failed=proc.returncode != 0)
 
 

@@ -7,9 +7,8 @@ import json
 from typing import Any
 
 import yaml
-from conftest import CONFIG_DIR, CONTAINER, inspect, leaked, liveliness, run
+from conftest import CONFIG_DIR, CONTAINER, IMAGE, docker0, inspect, leaked, liveliness, run
 
-IMAGE = "127.0.0.1:5000/berriai/litellm:main-stable"
 SECRET_ENV = {"LITELLM_MASTER_KEY", "LITELLM_SALT_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 
 
@@ -79,7 +78,7 @@ def test_the_record_holds_the_checksums_of_the_files_that_serve(host: Any) -> No
 
 def test_config_yaml_references_bedrock_profiles_and_environment_keys(host: Any, models: list[dict[str, str]]) -> None:
     config = yaml.safe_load(host.file(f"{CONFIG_DIR}/config.yaml").content_string)
-    endpoint = run(host, "ip -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -f1", "docker0 address").strip()
+    endpoint = docker0(host)
     assert [m["model_name"] for m in config["model_list"]] == [m["name"] for m in models]
     for entry, model in zip(config["model_list"], models, strict=True):
         assert entry["litellm_params"] == {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import api, clear_standin, converge, docker_events, inspect, leaked, run, standin_records
+from conftest import api, clear_standin, converge, docker_events, inspect, leaked, now, run, standin_records
 
 # Temporary STS credentials carry a token: the TEST-ONLY vault's, which the
 # stand-in accepts (and no other).
@@ -15,10 +15,6 @@ EXTRA_MODEL = {
     "model": "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
     "region": "us-west-2",
 }
-
-
-def now(host: Any) -> str:
-    return run(host, "date +%s.%N", "date").strip()
 
 
 def apply(host: Any, secrets: dict[str, str], extra_vars: dict[str, Any]) -> tuple[int, int]:

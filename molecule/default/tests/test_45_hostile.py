@@ -22,6 +22,7 @@ from typing import Any
 from conftest import (
     CONFIG_DIR,
     CONTAINER,
+    IMAGE,
     MASTER_KEY_HEADER,
     RESOURCES,
     converge,
@@ -36,7 +37,6 @@ from conftest import (
     task_status,
 )
 
-IMAGE = "127.0.0.1:5000/berriai/litellm:main-stable"
 CANARY = f"{CONTAINER}-canary"
 PORT = 4001
 MARK = {"name": "claude-interrupted", "model": "us.anthropic.claude-haiku-4-5-20251001-v1:0"}

@@ -10,6 +10,7 @@ import pytest
 from conftest import (
     CONFIG_DIR,
     CONTAINER,
+    IMAGE,
     api,
     converge,
     default_models,
@@ -21,7 +22,6 @@ from conftest import (
     snapshot,
 )
 
-IMAGE = "127.0.0.1:5000/berriai/litellm:main-stable"
 NEW_ALIAS = {"name": "claude-rollback-check", "model": "us.anthropic.claude-haiku-4-5-20251001-v1:0"}
 
 

@@ -31,10 +31,12 @@ def test_check_diff_run_prints_no_secret_and_changes_nothing(host: Any, secrets:
     report("leak check", "converge --check --diff on a deployed host", "no secret in the output; nothing changed")
 
 
-def test_back_to_the_default_configuration(host: Any, secrets: dict[str, str]) -> None:
-    result = converge({})
+def test_taking_the_change_back_prints_no_secret(host: Any, secrets: dict[str, str]) -> None:
+    # The env file loses the session token: its removal is not shown either.
+    result = converge({}, args=["--diff"])
     assert not result.failed
     assert leaked(result.output, {**secrets, "session token": TOKEN}) == []
+    assert "claude-leak-check" in result.output  # the config.yaml diff really was shown
 
 
 def test_only_root_can_read_a_file_holding_a_secret(host: Any, secrets: dict[str, str]) -> None:

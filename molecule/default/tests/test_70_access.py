@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import api, converge, inspect, leaked, report, run
-
-
-def docker0(host: Any) -> str:
-    return run(host, "ip -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -f1", "docker0 address").strip()
+from conftest import api, converge, docker0, inspect, leaked, report
 
 
 def reachable(host: Any, address: str) -> bool:

@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 from conftest import (
     CONTAINER,
+    IMAGE,
+    REPO,
     STANDIN,
     api,
+    clear_standin,
     converge,
     converge_ok,
     inspect,
@@ -21,11 +24,10 @@ from conftest import (
     report,
     run,
     snapshot,
+    standin_records,
     task_status,
 )
 
-REPO = "127.0.0.1:5000/berriai/litellm"
-TAG = f"{REPO}:main-stable"
 SUMMARY = re.compile(r"LiteLLM (\S+) \(([0-9a-f]{12})\) serving (\d+) models on (\S+); ([^\"\n]+)")
 
 
@@ -39,9 +41,9 @@ def summary(output: str) -> tuple[str, ...]:
 def derive(host: Any, tag: str, shell: str, changes: list[str]) -> str:
     """A build derived from the test image: `shell` runs in it as root, then
     it is committed with `changes` (Dockerfile instructions) and pushed."""
-    run(host, f"docker pull -q {TAG}", "pulling the test image")
+    run(host, f"docker pull -q {IMAGE}", "pulling the test image")
     run(host, "docker rm -f test-derive", "removing a leftover build container")
-    run(host, f"docker run --name test-derive --user 0 --entrypoint sh {TAG} -c '{shell}'", "changing the image")
+    run(host, f"docker run --name test-derive --user 0 --entrypoint sh {IMAGE} -c '{shell}'", "changing the image")
     flags = " ".join(f"--change '{change}'" for change in changes)
     run(host, f"docker commit {flags} test-derive {tag} && docker rm test-derive", "committing the build")
     run(host, f"docker push -q {tag} && docker rmi {tag}", "pushing the build")
@@ -51,7 +53,8 @@ def derive(host: Any, tag: str, shell: str, changes: list[str]) -> str:
 def metadata_dir(host: Any) -> str:
     out = run(
         host,
-        f"docker run --rm --entrypoint sh {TAG} -c 'ls -d /opt/litellm/lib/python3*/site-packages/litellm-*.dist-info'",
+        f"docker run --rm --entrypoint sh {IMAGE} -c "
+        "'ls -d /opt/litellm/lib/python3*/site-packages/litellm-*.dist-info'",
         "finding the dist-info",
     )
     return out.strip()
@@ -97,7 +100,7 @@ def test_the_container_records_its_build(host: Any, secrets: dict[str, str], mod
     labels = inspect(host)["Config"]["Labels"]
     openapi = api(host, "GET", "/openapi.json").json()
     assert labels["litellm_bedrock.version"] == openapi["info"]["version"]
-    image = json.loads(run(host, f"docker image inspect {TAG}", "image inspect"))[0]
+    image = json.loads(run(host, f"docker image inspect {IMAGE}", "image inspect"))[0]
     assert labels["litellm_bedrock.digest"] == image["RepoDigests"][0].split("@")[1]
     ids = run(host, f"docker exec {CONTAINER} sh -c 'id -u; id -g'", "id").split()
     assert [labels["litellm_bedrock.uid"], labels["litellm_bedrock.gid"]] == ids == ["65532", "65532"]
@@ -209,8 +212,8 @@ def test_a_first_deploy_whose_model_bedrock_refuses_is_stopped(
 def test_every_model_is_asked_once_when_bedrock_accepts_them(
     host: Any, secrets: dict[str, str], models: list[dict[str, str]]
 ) -> None:
-    run(host, f"curl -sSf -m 5 -X DELETE {STANDIN}/_standin/requests", "clearing the stand-in")
+    clear_standin(host)
     converge_ok(secrets, {"litellm_verify_models": True, "litellm_router_settings": {"num_retries": 1}})
-    records = json.loads(run(host, f"curl -sSf -m 5 {STANDIN}/_standin/requests", "records"))
+    records = standin_records(host)
     assert sorted(r["model"] for r in records) == sorted(m["model"] for m in models)
     converge_ok(secrets)

@@ -7,10 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import api, converge_ok, docker_events, inspect, liveliness, report, run, task_status
+from conftest import IMAGE, REPO, api, converge_ok, docker_events, inspect, liveliness, now, report, run, task_status
 
-REPO = "127.0.0.1:5000/berriai/litellm"
-TAG = f"{REPO}:main-stable"
 LOADED = "litellm-airgap/litellm:loaded"
 
 
@@ -27,20 +25,16 @@ def publish_new_build(host: Any, label: str) -> None:
     the registry moves on, the host keeps its copy of the old build. BuildKit,
     because the classic builder records the old build as the new one's parent,
     which Docker then never deletes (pulled images have no parent)."""
-    old = image_id(host, TAG)
+    old = image_id(host, IMAGE)
     run(
         host,
-        f"printf 'FROM {TAG}\\nLABEL test.build={label}\\n' "
+        f"printf 'FROM {IMAGE}\\nLABEL test.build={label}\\n' "
         f"| DOCKER_BUILDKIT=1 docker build -q -t test-build:{label} - "
-        f"&& docker tag test-build:{label} {TAG} && docker push -q {TAG} "
-        f"&& docker tag {old} {TAG} && docker rmi test-build:{label}",
+        f"&& docker tag test-build:{label} {IMAGE} && docker push -q {IMAGE} "
+        f"&& docker tag {old} {IMAGE} && docker rmi test-build:{label}",
         f"publishing build {label}",
     )
-    assert image_id(host, TAG) == old
-
-
-def now(host: Any) -> str:
-    return run(host, "date +%s.%N", "date").strip()
+    assert image_id(host, IMAGE) == old
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +50,7 @@ def test_a_moved_tag_recreates_the_container_once(host: Any, secrets: dict[str, 
     running = inspect(host)["Image"]
     builds["second"] = running
     assert running != builds["first"]
-    assert image_id(host, TAG) == running
+    assert image_id(host, IMAGE) == running
     assert docker_events(host, since, "start") == 1
     assert result.changed > 0
     assert task_status(result.output, "Pull the LiteLLM image") == "changed"

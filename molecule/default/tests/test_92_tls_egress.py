@@ -23,6 +23,7 @@ from conftest import (
     MASTER_KEY_HEADER,
     PROJECT,
     converge,
+    docker0,
     inspect,
     leaked,
     report,
@@ -55,7 +56,7 @@ def put(host: Any, path: str, text: str, mode: str) -> None:
 @pytest.fixture(scope="module")
 def setting(host: Any) -> Iterator[dict[str, str]]:
     """A TEST-ONLY PKI, the HTTPS stand-in and the egress proxy, for this module."""
-    bridge = run(host, "ip -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -f1", "docker0 address").strip()
+    bridge = docker0(host)
     with tempfile.TemporaryDirectory() as tmp:
         pki = Path(tmp)
         openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-subj", "/CN=TEST-ONLY CA",

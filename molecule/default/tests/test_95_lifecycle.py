@@ -7,18 +7,19 @@ from typing import Any
 from conftest import (
     CONFIG_DIR,
     CONTAINER,
+    REPO,
     api,
     converge,
     converge_ok,
     default_models,
     leaked,
+    now,
     report,
     run,
     snapshot,
     task_status,
 )
 
-REPO = "127.0.0.1:5000/berriai/litellm"
 CHECK_ALIAS = {"name": "claude-check-mode", "model": "us.anthropic.claude-haiku-4-5-20251001-v1:0"}
 OTHER_SALT = "sk-another-salt-TEST-ONLY-0123456789abcdef"
 SKIPPED_NOTE = "Check mode: no image was pulled"
@@ -31,7 +32,7 @@ def builds(host: Any) -> list[str]:
 
 def test_check_diff_on_a_deployed_host_shows_the_change_only(host: Any, secrets: dict[str, str]) -> None:
     before = snapshot(host)
-    since = run(host, "date +%s.%N", "date").strip()
+    since = now(host)
     extra = {
         "litellm_models": [*default_models(), CHECK_ALIAS],
         "litellm_log_level": "WARNING",
