@@ -9,6 +9,7 @@
 #   tests/run.sh lint            only the linters
 #   tests/run.sh unit            only the fuzz test of the input checks (no test host)
 #   tests/run.sh molecule ARGS   only molecule, e.g. `molecule converge`
+#   tests/run.sh verify [FILES]  test files on their own against the converged instance
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -60,6 +61,16 @@ case "${1:-all}" in
   lint) lint ;;
   unit) unit ;;
   molecule) shift; start_dockerd; images; molecule "$@" ;;
+  verify)
+    # Test files on their own, against the instance `molecule converge` left.
+    shift
+    state=$(ls -d "$HOME"/.ansible/tmp/molecule.*.default 2>/dev/null | head -1)
+    [ -n "$state" ] || { echo "no converged instance: run tests/run.sh molecule converge first" >&2; exit 2; }
+    export ANSIBLE_CONFIG="$state/ansible.cfg" MOLECULE_INVENTORY_FILE="$state/inventory/ansible_inventory.yml"
+    export MOLECULE_PROJECT_DIRECTORY="$root"
+    pytest -p no:cacheprovider --connection=ansible --ansible-inventory="$MOLECULE_INVENTORY_FILE" --hosts=all -v \
+      "${@:-molecule/default/tests}"
+    ;;
   all)
     # Only a full run rewrites the generated reports (reports/).
     export LITELLM_FULL_RUN=1
@@ -70,5 +81,5 @@ case "${1:-all}" in
     step "molecule test (default scenario)"
     molecule test --all
     ;;
-  *) echo "usage: tests/run.sh [lint|unit|molecule ARGS|all]" >&2; exit 2 ;;
+  *) echo "usage: tests/run.sh [lint|unit|molecule ARGS|verify [FILES]|all]" >&2; exit 2 ;;
 esac
