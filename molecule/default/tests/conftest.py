@@ -193,11 +193,15 @@ def converge(
 
 
 def converge_ok(
-    secrets: dict[str, str], extra_vars: dict[str, Any] | None = None, args: list[str] | None = None
+    secrets: dict[str, str],
+    extra_vars: dict[str, Any] | None = None,
+    args: list[str] | None = None,
+    also: dict[str, str] | None = None,
 ) -> ConvergeResult:
-    """converge() that must succeed and print no secret (names only on failure)."""
+    """converge() that must succeed and print no secret, of the vault's or the
+    `also` given (names only on failure)."""
     result = converge(extra_vars, args)
-    assert leaked(result.output, secrets) == []
+    assert leaked(result.output, {**secrets, **(also or {})}) == []
     if result.failed:
         pytest.fail("converge failed:\n" + result.output[-4000:], pytrace=False)
     return result

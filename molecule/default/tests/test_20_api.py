@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import api, clear_standin, run, standin_records
+from conftest import api, clear_standin, report, run, standin_records
 
 SEED_MODELS = {
     "claude-3-7-sonnet": "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
@@ -46,6 +46,7 @@ def test_requests_with_a_wrong_key_are_refused(host: Any, method: str, path: str
     # Without a database LiteLLM answers 400 "No connected db." for an unknown sk- key.
     assert response.status in (400, 401, 403)
     assert standin_records(host) == []
+    report("access", f"no key / wrong key on {method} {path}", "401 / refused, Bedrock never called")
 
 
 @pytest.mark.parametrize("alias,profile", sorted(SEED_MODELS.items()))
