@@ -37,53 +37,42 @@ def publish_new_build(host: Any, label: str) -> None:
     assert image_id(host, IMAGE) == old
 
 
-@pytest.fixture(scope="module")
-def builds() -> dict[str, str]:
-    return {}
-
-
-def test_a_moved_tag_recreates_the_container_once(host: Any, secrets: dict[str, str], builds: dict[str, str]) -> None:
-    builds["first"] = inspect(host)["Image"]
+def test_a_moving_tag_updates_once_and_a_digest_pins(host: Any, secrets: dict[str, str]) -> None:
+    """One story, as a registry's moving tag lives it: it moves, it does not,
+    it moves again (the oldest build is pruned, the previous kept for a
+    rollback), and a digest pins one build."""
+    first = inspect(host)["Image"]
     publish_new_build(host, "second")
     since = now(host)
     result = converge_ok(secrets)
-    running = inspect(host)["Image"]
-    builds["second"] = running
-    assert running != builds["first"]
-    assert image_id(host, IMAGE) == running
+    second = inspect(host)["Image"]
+    assert second != first
+    assert image_id(host, IMAGE) == second
     assert docker_events(host, since, "start") == 1
     assert result.changed > 0
     assert task_status(result.output, "Pull the LiteLLM image") == "changed"
     assert api(host, "GET", "/v1/models").status == 200
     report("update", "moving tag pointed to a new build", "pulled, container recreated once")
 
-
-def test_a_tag_that_did_not_move_changes_nothing(host: Any, secrets: dict[str, str]) -> None:
     before = inspect(host)
     result = converge_ok(secrets)
     after = inspect(host)
     assert result.changed == 0
     assert (after["Id"], after["State"]["StartedAt"]) == (before["Id"], before["State"]["StartedAt"])
 
-
-def test_old_builds_are_pruned_but_the_previous_one_kept(
-    host: Any, secrets: dict[str, str], builds: dict[str, str]
-) -> None:
     publish_new_build(host, "third")
     converge_ok(secrets)
-    builds["third"] = inspect(host)["Image"]
-    assert builds["third"] not in (builds["first"], builds["second"])
-    assert image_exists(host, builds["third"])
-    assert image_exists(host, builds["second"])  # what a rollback would return to
-    assert not image_exists(host, builds["first"])
+    third = inspect(host)["Image"]
+    assert third not in (first, second)
+    assert image_exists(host, third)
+    assert image_exists(host, second)  # what a rollback would return to
+    assert not image_exists(host, first)
     report("update", "third build of the same tag", "oldest build pruned, previous kept for rollback")
 
-
-def test_a_digest_pins_one_build(host: Any, secrets: dict[str, str], builds: dict[str, str]) -> None:
-    digests = run(host, f"docker image inspect --format '{{{{json .RepoDigests}}}}' {builds['second']}", "digests")
+    digests = run(host, f"docker image inspect --format '{{{{json .RepoDigests}}}}' {second}", "digests")
     digest = next(d for d in digests.strip().strip("[]").replace('"', "").split(",") if d.startswith(REPO + "@"))
     converge_ok(secrets, {"litellm_image": digest})
-    assert inspect(host)["Image"] == builds["second"]
+    assert inspect(host)["Image"] == second
     assert inspect(host)["Config"]["Image"] == digest
     assert liveliness(host)
     again = converge_ok(secrets, {"litellm_image": digest})
@@ -100,12 +89,13 @@ def registry_down(host: Any) -> Iterator[None]:
 
 
 def test_pull_never_runs_an_image_the_host_loaded_itself(
-    host: Any, secrets: dict[str, str], builds: dict[str, str], registry_down: None
+    host: Any, secrets: dict[str, str], registry_down: None
 ) -> None:
+    running = inspect(host)["Image"]
     assert host.run("curl -s -m 5 http://127.0.0.1:5000/v2/").rc != 0  # no registry in reach
     run(
         host,
-        f"docker tag {builds['third']} {LOADED} && docker save -o /root/litellm.tar {LOADED} "
+        f"docker tag {running} {LOADED} && docker save -o /root/litellm.tar {LOADED} "
         f"&& docker rmi {LOADED} && docker load -i /root/litellm.tar && rm /root/litellm.tar",
         "docker save / docker load",
     )
