@@ -1,6 +1,10 @@
 """Which LiteLLM build serves: on record on the container, known-bad builds
 refused before any of their code runs, the older root-based layout still
-served, and models Bedrock refuses found at deploy time."""
+served, and models Bedrock refuses found at deploy time.
+
+The tests build on each other, in order (each starts from where the one
+before left the host, to save converges); the file as a whole starts from and
+ends at the role's defaults."""
 
 from __future__ import annotations
 
@@ -89,12 +93,6 @@ def root_build(host: Any) -> str:
     )
 
 
-@pytest.fixture
-def back_to_defaults(secrets: dict[str, str]) -> Iterator[None]:
-    yield
-    converge_ok(secrets)
-
-
 def test_the_container_records_its_build(host: Any, secrets: dict[str, str], models: list[dict[str, str]]) -> None:
     result = converge_ok(secrets)
     labels = inspect(host)["Config"]["Labels"]
@@ -132,7 +130,7 @@ def test_a_build_older_than_the_minimum_is_refused(host: Any, bad_build: str) ->
     assert snapshot(host) == before
 
 
-def test_a_first_deploy_of_a_refused_build_starts_nothing(host: Any, bad_build: str, back_to_defaults: None) -> None:
+def test_a_first_deploy_of_a_refused_build_starts_nothing(host: Any, bad_build: str) -> None:
     run(host, f"docker rm -f {CONTAINER}", "removing the proxy")
     result = converge({"litellm_image": bad_build})
     assert result.failed
@@ -141,9 +139,7 @@ def test_a_first_deploy_of_a_refused_build_starts_nothing(host: Any, bad_build: 
     assert [n for n in names if n.startswith(CONTAINER)] == []
 
 
-def test_the_older_root_layout_serves(
-    host: Any, secrets: dict[str, str], root_build: str, back_to_defaults: None
-) -> None:
+def test_the_older_root_layout_serves(host: Any, secrets: dict[str, str], root_build: str) -> None:
     result = converge_ok(secrets, {"litellm_image": root_build})
     data = inspect(host)
     assert data["Config"]["User"] == "root"
@@ -153,11 +149,11 @@ def test_the_older_root_layout_serves(
     response = api(host, "POST", "/v1/chat/completions", body=body)
     assert response.status == 200
     assert "Hello from the Bedrock stand-in" in response.json()["choices"][0]["message"]["content"]
-    assert summary(result.output)[4].startswith("container recreated")
+    assert summary(result.output)[4] == "first deploy"  # the test before removed the proxy
     report("build", "older root-based layout (prod_entrypoint.sh, CMD)", "deployed, chat completion 200")
 
 
-def test_a_named_user_is_resolved_through_the_image(host: Any, secrets: dict[str, str], back_to_defaults: None) -> None:
+def test_a_named_user_is_resolved_through_the_image(host: Any, secrets: dict[str, str]) -> None:
     named = derive(host, f"{REPO}:named-user", "true", ["USER nonroot"])
     converge_ok(secrets, {"litellm_image": named})
     data = inspect(host)
@@ -199,7 +195,7 @@ def test_a_model_bedrock_refuses_stops_the_canary(
 
 
 def test_a_first_deploy_whose_model_bedrock_refuses_is_stopped(
-    host: Any, secrets: dict[str, str], retired: str, back_to_defaults: None
+    host: Any, secrets: dict[str, str], retired: str
 ) -> None:
     run(host, f"docker rm -f {CONTAINER}", "removing the proxy")
     result = converge({"litellm_verify_models": True})
@@ -212,8 +208,10 @@ def test_a_first_deploy_whose_model_bedrock_refuses_is_stopped(
 def test_every_model_is_asked_once_when_bedrock_accepts_them(
     host: Any, secrets: dict[str, str], models: list[dict[str, str]]
 ) -> None:
+    # The proxy the test before stopped is started again, and asked first.
+    assert not inspect(host)["State"]["Running"]
     clear_standin(host)
-    converge_ok(secrets, {"litellm_verify_models": True, "litellm_router_settings": {"num_retries": 1}})
+    converge_ok(secrets, {"litellm_verify_models": True})
     records = standin_records(host)
     assert sorted(r["model"] for r in records) == sorted(m["model"] for m in models)
-    converge_ok(secrets)
+    assert inspect(host)["State"]["Running"]
