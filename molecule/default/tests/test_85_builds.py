@@ -48,7 +48,10 @@ def derive(host: Any, tag: str, shell: str, changes: list[str]) -> str:
     run(host, f"docker pull -q {IMAGE}", "pulling the test image")
     run(host, "docker rm -f test-derive", "removing a leftover build container")
     run(host, f"docker run --name test-derive --user 0 --entrypoint sh {IMAGE} -c '{shell}'", "changing the image")
-    flags = " ".join(f"--change '{change}'" for change in changes)
+    # docker commit keeps the build container's own entrypoint, command and
+    # user (sh, -c, 0): give the image's back first.
+    restored = ['ENTRYPOINT ["/app/docker-entrypoint.sh"]', "CMD []", "USER 65532:65532"]
+    flags = " ".join(f"--change '{change}'" for change in [*restored, *changes])
     run(host, f"docker commit {flags} test-derive {tag} && docker rm test-derive", "committing the build")
     run(host, f"docker push -q {tag} && docker rmi {tag}", "pushing the build")
     return tag
