@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ STANDIN = "http://127.0.0.1:8099"
 # test host's loopback registry under the official image's tag.
 REPO = "127.0.0.1:5000/berriai/litellm"
 IMAGE = f"{REPO}:main-stable"
+# A salt key other than the vault's (TEST-ONLY).
+OTHER_SALT = "sk-another-salt-TEST-ONLY-0123456789abcdef"
 WRONG_KEY = "sk-wrong-key-for-tests-0000000000000000"
 # Reads the key on the test host, so that it is never part of a command line
 # that a failing assertion would print.
@@ -109,6 +112,21 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str, interval:
         if time.monotonic() - start > timeout:
             pytest.fail(f"{what}: not within {timeout:.0f} s", pytrace=False)
         time.sleep(interval)
+
+
+def chat(alias: str, content: str = "hi", stream: bool = False) -> dict[str, Any]:
+    """The body of a chat completion request."""
+    return {"model": alias, "stream": stream, "messages": [{"role": "user", "content": content}]}
+
+
+@contextmanager
+def registry_stopped(host: Any) -> Iterator[None]:
+    """The test host's registry down for a while (ghcr.io unreachable)."""
+    run(host, "systemctl stop docker-registry", "stopping the registry")
+    try:
+        yield
+    finally:
+        run(host, "systemctl start docker-registry", "starting the registry")
 
 
 def now(host: Any) -> str:

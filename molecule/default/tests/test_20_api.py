@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import api, clear_standin, report, run, standin_records
+from conftest import api, chat, clear_standin, report, run, standin_records
 
 SEED_MODELS = {
     "claude-3-7-sonnet": "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
@@ -22,10 +22,6 @@ def expected_text(profile: str, region: str = "us-east-1") -> str:
     return f"Hello from the Bedrock stand-in: {profile} in {region} read {len(PROMPT)} characters."
 
 
-def chat(alias: str, stream: bool = False) -> dict[str, Any]:
-    return {"model": alias, "stream": stream, "messages": [{"role": "user", "content": PROMPT}]}
-
-
 def test_models_lists_every_alias_with_the_master_key(host: Any, models: list[dict[str, str]]) -> None:
     response = api(host, "GET", "/v1/models")
     assert response.status == 200
@@ -34,14 +30,14 @@ def test_models_lists_every_alias_with_the_master_key(host: Any, models: list[di
 
 @pytest.mark.parametrize("method,path", [("GET", "/v1/models"), ("POST", "/v1/chat/completions")])
 def test_requests_without_a_key_get_401(host: Any, method: str, path: str) -> None:
-    body = chat("claude-sonnet-4") if method == "POST" else None
+    body = chat("claude-sonnet-4", PROMPT) if method == "POST" else None
     assert api(host, method, path, auth="none", body=body).status == 401
 
 
 @pytest.mark.parametrize("method,path", [("GET", "/v1/models"), ("POST", "/v1/chat/completions")])
 def test_requests_with_a_wrong_key_are_refused(host: Any, method: str, path: str) -> None:
     clear_standin(host)
-    body = chat("claude-sonnet-4") if method == "POST" else None
+    body = chat("claude-sonnet-4", PROMPT) if method == "POST" else None
     response = api(host, method, path, auth="wrong", body=body)
     # Without a database LiteLLM answers 400 "No connected db." for an unknown sk- key.
     assert response.status in (400, 401, 403)
@@ -54,7 +50,7 @@ def test_chat_completion_reaches_bedrock_signed_for_the_profile(
     host: Any, secrets: dict[str, str], alias: str, profile: str
 ) -> None:
     clear_standin(host)
-    response = api(host, "POST", "/v1/chat/completions", body=chat(alias))
+    response = api(host, "POST", "/v1/chat/completions", body=chat(alias, PROMPT))
     assert response.status == 200
     assert response.json()["choices"][0]["message"]["content"] == expected_text(profile)
     records = standin_records(host)
@@ -70,7 +66,7 @@ def test_chat_completion_reaches_bedrock_signed_for_the_profile(
 
 def test_streamed_completion_arrives_whole(host: Any) -> None:
     clear_standin(host)
-    response = api(host, "POST", "/v1/chat/completions", body=chat("claude-sonnet-4", stream=True))
+    response = api(host, "POST", "/v1/chat/completions", body=chat("claude-sonnet-4", PROMPT, stream=True))
     assert response.status == 200
     events = [line[len("data: ") :] for line in response.body.splitlines() if line.startswith("data: ")]
     assert events[-1] == "[DONE]"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import api, clear_standin, converge_ok, docker_events, inspect, now, run, standin_records
+from conftest import api, chat, clear_standin, converge_ok, docker_events, inspect, now, run, standin_records
 
 # Temporary STS credentials carry a token: the TEST-ONLY vault's, which the
 # stand-in accepts (and no other).
@@ -37,7 +37,7 @@ def test_models_change_restarts_the_container_once(
     assert EXTRA_MODEL["name"] in ids
 
     clear_standin(host)
-    body = {"model": EXTRA_MODEL["name"], "messages": [{"role": "user", "content": "hi"}]}
+    body = chat(EXTRA_MODEL["name"])
     assert api(host, "POST", "/v1/chat/completions", body=body).status == 200
     [record] = standin_records(host)
     assert (record["model"], record["region"], record["signature_valid"]) == (EXTRA_MODEL["model"], "us-west-2", True)
@@ -71,7 +71,7 @@ def test_env_and_config_change_together_recreate_once(host: Any, secrets: dict[s
     assert secrets["test_aws_session_token"] not in config
 
     clear_standin(host)
-    body = {"model": "claude-sonnet-4", "messages": [{"role": "user", "content": "hi"}]}
+    body = chat("claude-sonnet-4")
     assert api(host, "POST", "/v1/chat/completions", body=body).status == 200
     [record] = standin_records(host)
     assert (record["session_token"], record["signature_valid"]) == (True, True)

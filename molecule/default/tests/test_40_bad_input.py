@@ -7,13 +7,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from conftest import converge, default_models, leaked, report, run, snapshot, task_status
+from conftest import OTHER_SALT, converge, default_models, leaked, report, run, snapshot, task_status
 
 DUPLICATE = {"name": "claude-sonnet-4", "model": "us.anthropic.claude-sonnet-4-5-20250929-v1:0"}
 BARE = {"name": "claude-bare", "model": "anthropic.claude-sonnet-4-20250514-v1:0"}
 NO_PREFIX_KEY = "mk-" + "0123456789abcdef" * 3
 SHORT_KEY = "sk-short-0123456789"
-OTHER_SALT = "sk-another-salt-TEST-ONLY-0123456789abcdef"
 # community.docker's env-file parser splits lines on \r as well as \n.
 CR_KEY = "sk-cr-TEST-ONLY-0123456789abcdef\rLITELLM_SALT_KEY=sk-cr-injected-TEST-ONLY"
 INJECTED = "sk-injected-TEST-ONLY-0123456789abcdef0123"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from conftest import (
     inspect,
     leaked,
     liveliness,
+    registry_stopped,
     report,
     run,
     snapshot,
@@ -138,12 +140,8 @@ def test_live_failure_after_the_canary_rolls_back(host: Any, secrets: dict[str, 
 def test_failed_pull_keeps_the_running_container(host: Any, secrets: dict[str, str], case: str) -> None:
     before = snapshot(host)
     extra = {"litellm_image": "127.0.0.1:5000/berriai/litellm:no-such-tag"} if case == "missing tag" else {}
-    if case == "registry down":
-        run(host, "systemctl stop docker-registry", "stopping the registry")
-    try:
+    with registry_stopped(host) if case == "registry down" else nullcontext():
         result = converge(extra)
-    finally:
-        run(host, "systemctl start docker-registry", "starting the registry")
     assert result.failed
     assert "Could not pull litellm_image" in result.output
     assert "Nothing was changed: the running litellm container keeps serving with its current image" in result.output

@@ -6,9 +6,9 @@ import subprocess
 import time
 from typing import Any
 
-from conftest import api, inspect, liveliness, report, run, wait_for
+from conftest import api, chat, inspect, liveliness, report, run, wait_for
 
-CHAT = {"model": "claude-sonnet-4", "messages": [{"role": "user", "content": "hi"}]}
+CHAT = chat("claude-sonnet-4")
 
 
 def test_sigkill_of_the_main_process_is_healed_by_the_restart_policy(host: Any) -> None:

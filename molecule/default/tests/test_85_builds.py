@@ -20,6 +20,7 @@ from conftest import (
     REPO,
     STANDIN,
     api,
+    chat,
     clear_standin,
     converge,
     converge_ok,
@@ -148,7 +149,7 @@ def test_the_older_root_layout_serves(host: Any, secrets: dict[str, str], root_b
     assert data["Config"]["User"] == "root"
     assert data["Config"]["Labels"]["litellm_bedrock.uid"] == "0"
     assert run(host, f"docker exec {CONTAINER} id -u", "id").strip() == "0"
-    body = {"model": "claude-sonnet-4", "messages": [{"role": "user", "content": "root layout"}]}
+    body = chat("claude-sonnet-4", "root layout")
     response = api(host, "POST", "/v1/chat/completions", body=body)
     assert response.status == 200
     assert "Hello from the Bedrock stand-in" in response.json()["choices"][0]["message"]["content"]

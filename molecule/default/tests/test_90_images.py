@@ -7,7 +7,20 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import IMAGE, REPO, api, converge_ok, docker_events, inspect, liveliness, now, report, run, task_status
+from conftest import (
+    IMAGE,
+    REPO,
+    api,
+    converge_ok,
+    docker_events,
+    inspect,
+    liveliness,
+    now,
+    registry_stopped,
+    report,
+    run,
+    task_status,
+)
 
 LOADED = "litellm-airgap/litellm:loaded"
 
@@ -81,11 +94,8 @@ def test_a_moving_tag_updates_once_and_a_digest_pins(host: Any, secrets: dict[st
 
 @pytest.fixture
 def registry_down(host: Any) -> Iterator[None]:
-    run(host, "systemctl stop docker-registry", "stopping the registry")
-    try:
+    with registry_stopped(host):
         yield
-    finally:
-        run(host, "systemctl start docker-registry", "starting the registry")
 
 
 def test_pull_never_runs_an_image_the_host_loaded_itself(

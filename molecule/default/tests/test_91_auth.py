@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from conftest import CONFIG_DIR, CONTAINER, api, clear_standin, converge_ok, run, standin_records
+from conftest import CONFIG_DIR, CONTAINER, api, chat, clear_standin, converge_ok, run, standin_records
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/litellm-bedrock-TEST"
 EXTERNAL_ID = "litellm-external-id-TEST"
@@ -38,7 +38,7 @@ def test_bearer_token_mode_sends_the_bedrock_api_key(host: Any, secrets: dict[st
     assert token == secrets["test_aws_bearer_token"]
 
     clear_standin(host)
-    body = {"model": "claude-sonnet-5-5", "messages": [{"role": "user", "content": "hi"}]}
+    body = chat("claude-sonnet-5-5")
     assert api(host, "POST", "/v1/chat/completions", body=body).status == 200
     [record] = standin_records(host)
     assert (record["auth"], record["signature_valid"], record["access_key_id"]) == ("bearer", True, None)

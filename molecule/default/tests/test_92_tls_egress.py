@@ -22,6 +22,7 @@ from conftest import (
     CONTAINER,
     MASTER_KEY_HEADER,
     PROJECT,
+    chat,
     converge,
     converge_ok,
     docker0,
@@ -145,7 +146,7 @@ def test_port_4000_speaks_tls_only(host: Any, setting: dict[str, str]) -> None:
 
 
 def test_bedrock_is_reached_through_the_proxy_and_trusted_by_the_ca_bundle(host: Any, setting: dict[str, str]) -> None:
-    body = {"model": "claude-sonnet-4", "messages": [{"role": "user", "content": "through the proxy"}]}
+    body = chat("claude-sonnet-4", "through the proxy")
     status, text = https(host, "/v1/chat/completions", body)
     assert status == 200, text[:300]
     assert "Hello from the Bedrock stand-in" in json.loads(text)["choices"][0]["message"]["content"]

@@ -7,6 +7,7 @@ from typing import Any
 from conftest import (
     CONFIG_DIR,
     CONTAINER,
+    OTHER_SALT,
     REPO,
     api,
     converge,
@@ -21,7 +22,6 @@ from conftest import (
 )
 
 CHECK_ALIAS = {"name": "claude-check-mode", "model": "us.anthropic.claude-haiku-4-5-20251001-v1:0"}
-OTHER_SALT = "sk-another-salt-TEST-ONLY-0123456789abcdef"
 SKIPPED_NOTE = "Check mode: no image was pulled"
 MARKER = ".managed-by-litellm-role"
 
