@@ -43,6 +43,8 @@ lint() {
   ruff check . && ruff format --check .
   step "variables: README table, defaults/main.yml and meta/argument_specs.yml agree"
   python tests/lib/variables.py --check
+  step "links of README.md and docs/"
+  python tests/lib/links.py
 }
 
 unit() {
@@ -74,12 +76,22 @@ case "${1:-all}" in
   all)
     # Only a full run rewrites the generated reports (reports/).
     export LITELLM_FULL_RUN=1
-    lint
-    unit
-    start_dockerd
-    images
+    durations=()
+    timed() {  # timed NAME COMMAND...: run it, and note how long it took
+      local name=$1 start=$SECONDS
+      shift
+      "$@"
+      durations+=("$(printf '%-34s %3dm%02ds' "$name" $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60)))")
+    }
+    timed "lint" lint
+    timed "fuzz and unit tests" unit
+    timed "dockerd" start_dockerd
+    timed "test images (build or cache)" images
     step "molecule test (default scenario)"
-    molecule test --all
+    timed "molecule scenario default" molecule test --all
+    step "durations"
+    printf '%s\n' "${durations[@]}"
+    printf '%-34s %3dm%02ds\n' "total (tooling install included)" $((SECONDS / 60)) $((SECONDS % 60))
     ;;
   *) echo "usage: tests/run.sh [lint|unit|molecule ARGS|verify [FILES]|all]" >&2; exit 2 ;;
 esac
