@@ -36,7 +36,8 @@ def test_taking_the_change_back_prints_no_secret(host: Any, secrets: dict[str, s
     result = converge({}, args=["--diff"])
     assert not result.failed
     assert leaked(result.output, {**secrets, "session token": TOKEN}) == []
-    assert "claude-leak-check" in result.output  # the config.yaml diff really was shown
+    # The diff really was shown: the new candidate config.yaml, as a new file.
+    assert f"+++ after: {CONFIG_DIR}/config.yaml.candidate" in result.output
 
 
 def test_only_root_can_read_a_file_holding_a_secret(host: Any, secrets: dict[str, str]) -> None:
