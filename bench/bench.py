@@ -58,8 +58,11 @@ def spread(values: list[float]) -> dict[str, float]:
 
 
 class Bench:
-    def __init__(self, image: str, standin: str, repeats: int, duration: int, concurrency: list[int]) -> None:
+    def __init__(
+        self, image: str, standin: str, repeats: int, duration: int, concurrency: list[int], out: Path
+    ) -> None:
         self.image = image
+        self.out = out
         self.standin = standin  # as the container reaches it
         self.repeats = repeats
         self.duration = duration
@@ -433,8 +436,8 @@ end
 
     def write(self, machine: dict[str, str]) -> None:
         rows = self.summarise()
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / "results.json").write_text(
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / "results.json").write_text(
             json.dumps({"machine": machine, "results": self.results, "table": rows}, indent=2) + "\n"
         )
         lines = [
@@ -446,7 +449,7 @@ end
             "|---|---|---|---|---|",
             *[f"| {r['figure']} | {r['role']} | {r['baseline']} | {r['result']} | {r['target']} |" for r in rows],
         ]
-        (RESULTS / "results.md").write_text("\n".join(lines) + "\n")
+        (self.out / "results.md").write_text("\n".join(lines) + "\n")
         print("\n".join(lines))
         self.chart()
 
@@ -492,7 +495,7 @@ end
         right.set_title("Proxy overhead vs direct to the Bedrock stand-in")
         right.legend(fontsize=8)
         fig.tight_layout()
-        fig.savefig(RESULTS / "benchmark.png", dpi=110)
+        fig.savefig(self.out / "benchmark.png", dpi=110)
 
 
 def machine_info(image: str) -> dict[str, str]:
@@ -539,10 +542,12 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--report-only", action="store_true", help="redo table and chart from results.json")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the results go (default bench/results)")
     args = parser.parse_args()
-    bench = Bench(args.image, args.standin, args.repeats, args.duration, [int(c) for c in args.concurrency.split(",")])
+    concurrency = [int(c) for c in args.concurrency.split(",")]
+    bench = Bench(args.image, args.standin, args.repeats, args.duration, concurrency, args.out)
     if args.report_only:
-        saved = json.loads((RESULTS / "results.json").read_text())
+        saved = json.loads((args.out / "results.json").read_text())
         bench.results = saved["results"]
         bench.write(saved["machine"])
         return
@@ -554,7 +559,7 @@ def main() -> None:
     bench.downtime()
     bench.overhead()
     bench.write(machine)
-    say(f"results in {RESULTS}")
+    say(f"results in {args.out}")
 
 
 if __name__ == "__main__":

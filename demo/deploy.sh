@@ -93,11 +93,11 @@ rm -f "$extra"  # the trap does it too; gone before the curl examples
 say "LiteLLM answers on port 4000"
 # The key is read on the host, as an operator would: it is never printed.
 KEY=$(sed -n 's/^LITELLM_MASTER_KEY=//p' /etc/litellm/litellm.env)
-echo '$ curl -sS http://127.0.0.1:4000/v1/models -H "Authorization: Bearer $KEY"'
-curl -sS http://127.0.0.1:4000/v1/models -H "Authorization: Bearer $KEY"
+echo '$ curl -sS --fail-with-body http://127.0.0.1:4000/v1/models -H "Authorization: Bearer $KEY"'
+curl -sS --fail-with-body http://127.0.0.1:4000/v1/models -H "Authorization: Bearer $KEY"
 echo
 body='{"model": "claude-sonnet-5-5", "messages": [{"role": "user", "content": "Hello from the demo"}]}'
-echo "\$ curl -sS http://127.0.0.1:4000/v1/chat/completions -H \"Authorization: Bearer \$KEY\" -H 'Content-Type: application/json' -d '$body'"
-curl -sS http://127.0.0.1:4000/v1/chat/completions -H "Authorization: Bearer $KEY" \
+echo "\$ curl -sS --fail-with-body http://127.0.0.1:4000/v1/chat/completions -H \"Authorization: Bearer \$KEY\" -H 'Content-Type: application/json' -d '$body'"
+curl -sS --fail-with-body http://127.0.0.1:4000/v1/chat/completions -H "Authorization: Bearer $KEY" \
   -H 'Content-Type: application/json' -d "$body"
 echo

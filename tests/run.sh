@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian/Ubuntu machine (run as root):
-#   yamllint, ansible-lint (production profile), ruff, then `molecule test`.
+#   yamllint, ansible-lint (production profile), ruff, the fuzz test, then
+#   `molecule test`'s steps, the demo and a smoke run of the benchmark.
 # It installs what it needs (Debian packages, the pinned Python tooling in
 # .venv), starts dockerd when it is not running, and builds the test images
 # when they are missing (tests/images/build.sh caches them by recipe).
 #
-#   tests/run.sh                 everything (the only run that writes reports/)
+#   tests/run.sh                 everything: linters, unit tests, molecule, the demo,
+#                                a benchmark smoke run (the only run that writes reports/)
 #   tests/run.sh lint            only the linters
 #   tests/run.sh unit            only the fuzz test of the input checks (no test host)
 #   tests/run.sh molecule ARGS   only molecule, e.g. `molecule converge`
@@ -45,6 +47,8 @@ lint() {
   python tests/lib/variables.py --check
   step "links of README.md and docs/"
   python tests/lib/links.py
+  step "every command of README.md and docs/ is exercised (by a test, the demo or the benchmark)"
+  python tests/lib/commands.py --check
 }
 
 unit() {
@@ -59,6 +63,42 @@ images() {
   export LITELLM_TEST_HOST_IMAGE LITELLM_TEST_IMAGE
 }
 
+scenario() {
+  # `molecule test`'s sequence, with the converge and verify steps run by the
+  # commands docs/testing.md gives for working on one file. The instance is
+  # destroyed however the steps end.
+  molecule destroy
+  molecule syntax
+  trap 'molecule destroy >/dev/null 2>&1 || true' EXIT
+  molecule create
+  molecule prepare
+  bash tests/run.sh molecule converge
+  molecule idempotence
+  bash tests/run.sh verify
+  trap - EXIT
+  molecule destroy
+}
+
+demo() {
+  # The README's first command, on this machine (port 4000), then removed
+  # again with the demo's inventory; the stand-in it started is stopped by its id.
+  demo/deploy.sh
+  (cd demo && ansible-playbook site.yml -e litellm_state=absent)
+  kill "$(cat demo/.run/standin.pid)"
+  ! docker inspect litellm >/dev/null 2>&1 || { echo "the demo's container is still there" >&2; return 1; }
+}
+
+bench_smoke() {
+  # The benchmark command end to end, into a scratch directory: bench/results
+  # holds only what a full benchmark run writes.
+  local out
+  out=$(mktemp -d)
+  bench/run.sh --repeats 1 --duration 1 --concurrency 8 --out "$out"
+  python -c 'import json, sys; r = json.load(open(sys.argv[1]))["results"]; assert r["no_change"]["changed"] == 0, r' \
+    "$out/results.json"
+  rm -rf "$out"
+}
+
 case "${1:-all}" in
   lint) lint ;;
   unit) unit ;;
@@ -66,11 +106,13 @@ case "${1:-all}" in
   verify)
     # Test files on their own, against the instance `molecule converge` left.
     shift
-    state=$(ls -d "$HOME"/.ansible/tmp/molecule.*.default 2>/dev/null | head -1)
+    # The newest instance molecule converged (a clone of the repository has its own).
+    state=$(grep -l '^converged: true' "$HOME"/.ansible/tmp/molecule.*.default/state.yml 2>/dev/null \
+      | xargs -r ls -t | head -1 | xargs -r dirname)
     [ -n "$state" ] || { echo "no converged instance: run tests/run.sh molecule converge first" >&2; exit 2; }
     export ANSIBLE_CONFIG="$state/ansible.cfg" MOLECULE_INVENTORY_FILE="$state/inventory/ansible_inventory.yml"
     export MOLECULE_PROJECT_DIRECTORY="$root"
-    pytest -p no:cacheprovider --connection=ansible --ansible-inventory="$MOLECULE_INVENTORY_FILE" --hosts=all -v \
+    pytest -p no:cacheprovider --connection=ansible --ansible-inventory="$MOLECULE_INVENTORY_FILE" --hosts=all -v --durations=10 \
       "${@:-molecule/default/tests}"
     ;;
   all)
@@ -87,8 +129,12 @@ case "${1:-all}" in
     timed "fuzz and unit tests" unit
     timed "dockerd" start_dockerd
     timed "test images (build or cache)" images
-    step "molecule test (default scenario)"
-    timed "molecule scenario default" molecule test --all
+    step "molecule: the default scenario"
+    timed "molecule scenario default" scenario
+    step "the demo: demo/deploy.sh on this machine, then removed again"
+    timed "demo" demo
+    step "benchmark smoke run (--repeats 1, short; bench/results untouched)"
+    timed "benchmark smoke run" bench_smoke
     step "durations"
     printf '%s\n' "${durations[@]}"
     printf '%-34s %3dm%02ds\n' "total (tooling install included)" $((SECONDS / 60)) $((SECONDS % 60))

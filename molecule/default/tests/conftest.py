@@ -7,12 +7,16 @@ failing test cannot print a secret into the CI log.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
+import select
 import shlex
 import subprocess
+import sys
 import tempfile
+import termios
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -267,6 +271,122 @@ def snapshot(host: Any) -> dict[str, Any]:
     )
     data = inspect(host)
     return {"files": files, "id": data["Id"], "started": data["State"]["StartedAt"], "image": data["Image"]}
+
+
+# --- The manual's own commands ------------------------------------------------
+# Tests that run what README.md shows read it from README.md, through the same
+# parser that tests/lib/commands.py (lint) uses to check that every command of
+# the manual is exercised somewhere.
+
+sys.path.insert(0, str(PROJECT / "tests" / "lib"))
+import commands as manual  # noqa: E402 - the path is set just above
+
+README = PROJECT / "README.md"
+EXAMPLE = "Example: site playbook, inventory and vault"
+
+
+def manual_commands(heading: str) -> list[list[str]]:
+    """The commands of each shell block under a heading of the README, as written."""
+    return [manual.commands(block) for block in manual.section(README, heading)]
+
+
+@dataclass
+class Example:
+    """The README's example deployment as files, pointed at the test host."""
+
+    path: Path
+    env: dict[str, str]
+
+    def run(self, command: str, typed: str | None = None, playbook: bool = True) -> ConvergeResult:
+        """Run a command of the manual in the example's directory, as an operator
+        would, in a terminal of its own (ansible-vault's editor and --ask-vault-pass
+        want one); `typed` is typed at the first password prompt."""
+        log = self.path / "ansible.log"
+        log.unlink(missing_ok=True)
+        primary, secondary = os.openpty()
+        proc = subprocess.Popen(
+            ["bash", "-c", command],
+            cwd=self.path,
+            stdin=secondary,
+            stdout=secondary,
+            stderr=secondary,
+            env={**self.env, "ANSIBLE_LOG_PATH": str(log)},
+            start_new_session=True,
+            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # the terminal becomes /dev/tty
+        )
+        os.close(secondary)
+        printed, deadline = b"", time.monotonic() + 900
+        while time.monotonic() < deadline:
+            if select.select([primary], [], [], 1)[0]:
+                try:
+                    chunk = os.read(primary, 65536)
+                except OSError:  # the command closed the terminal: it has ended
+                    break
+                if not chunk:
+                    break
+                printed += chunk
+                if typed is not None and b"password:" in printed.lower():
+                    os.write(primary, typed.encode())
+                    typed = None
+        os.close(primary)
+        returncode = proc.wait(timeout=60)
+        screen = printed.decode(errors="replace").replace("\r\n", "\n")
+        output = screen + (log.read_text(errors="replace") if log.exists() else "")
+        changed = sum(int(part.split("=")[1]) for part in screen.split() if part.startswith("changed="))
+        if playbook and (changed or returncode != 0):
+            HOST_STATE["at_defaults"] = False
+        return ConvergeResult(output=output, changed=changed, failed=returncode != 0)
+
+    def create_vault(self) -> Path:
+        """The README's `ansible-vault create`, its editor a copy of the test's secrets."""
+        ((create,),) = (block for block in manual_commands(EXAMPLE) if block[0].startswith("ansible-vault create"))
+        editor = {"EDITOR": f"cp {self.path / 'vault-plain.yml'}", "ANSIBLE_VAULT_PASSWORD_FILE": "~/.vault-pass"}
+        created = Example(self.path, {**self.env, **editor}).run(create, playbook=False)
+        if created.failed:
+            pytest.fail("ansible-vault create failed:\n" + created.output[-2000:], pytrace=False)
+        return self.path / create.split()[-1]
+
+
+@contextmanager
+def site_example(host: Any) -> Iterator[Example]:
+    """The README's example (inventory, group_vars, site.yml; the vault is left to
+    the README's `ansible-vault create`) with the test host in place of the
+    example's hosts, and group_vars/litellm/test.yml with what converge.yml
+    sets for every test (image, one worker, the stand-in). Its vault password
+    file is ~/.vault-pass, HOME being the example's directory."""
+    hosts, site, vault, main = (block.text for block in manual.section(README, EXAMPLE, "yaml"))
+    molecule_inventory = yaml.safe_load(Path(os.environ["MOLECULE_INVENTORY_FILE"]).read_text())
+    name, connection = next(iter(molecule_inventory["all"]["hosts"].items()))
+    converge_vars = yaml.safe_load((RESOURCES / "converge.yml").read_text())[0]["vars"]
+    secrets = load_secrets()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp)
+        group_vars = path / "inventory" / "group_vars" / "litellm"
+        group_vars.mkdir(parents=True)
+        inventory = yaml.safe_load(hosts)
+        for group in inventory.values():  # the example's hosts out, the test host in
+            group["hosts"] = {name: {**connection, "ansible_become_method": "su"}}  # no sudo on the test host
+        (path / "inventory" / "hosts.yml").write_text(yaml.safe_dump(inventory))
+        (path / "site.yml").write_text(site)
+        (group_vars / "main.yml").write_text(main)
+        endpoint = {"litellm_bedrock_runtime_endpoint": f"http://{docker0(host)}:8099"}
+        (group_vars / "test.yml").write_text(yaml.safe_dump({**converge_vars, **endpoint}))
+        plain = {key: secrets[key.removeprefix("vault_")] for key in yaml.safe_load(vault)}
+        (path / "vault-plain.yml").write_text(yaml.safe_dump(plain))
+        (path / ".vault-pass").write_bytes((RESOURCES / "vault-password.TEST-ONLY").read_bytes())
+        (path / ".vault-pass").chmod(0o600)
+        (path / "roles").mkdir()
+        (path / "roles" / "litellm").symlink_to(PROJECT)
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": tmp,
+            "LANG": "C.UTF-8",
+            "ANSIBLE_COLLECTIONS_PATH": os.environ.get("ANSIBLE_COLLECTIONS_PATH", ""),
+            "ANSIBLE_ROLES_PATH": str(path / "roles"),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_PYTHON_INTERPRETER": "auto_silent",
+        }
+        yield Example(path, env)
 
 
 # --- Reliability report -------------------------------------------------------

@@ -14,9 +14,11 @@ from conftest import (
     converge_ok,
     default_models,
     leaked,
+    manual_commands,
     now,
     report,
     run,
+    site_example,
     snapshot,
     task_status,
 )
@@ -24,6 +26,7 @@ from conftest import (
 CHECK_ALIAS = {"name": "claude-check-mode", "model": "us.anthropic.claude-haiku-4-5-20251001-v1:0"}
 SKIPPED_NOTE = "Check mode: no image was pulled"
 MARKER = ".managed-by-litellm-role"
+REMOVAL = "Removing LiteLLM"
 
 
 def builds(host: Any) -> list[str]:
@@ -50,7 +53,13 @@ def test_check_diff_on_a_deployed_host_shows_the_change_only(host: Any, secrets:
 
 def test_absent_removes_the_service_but_keeps_the_fingerprint(host: Any, secrets: dict[str, str]) -> None:
     image = builds(host)
-    converge_ok(secrets, {"litellm_state": "absent"})
+    ((removal,),) = manual_commands(REMOVAL)  # the README's command, as written
+    with site_example(host) as example:
+        example.create_vault()
+        removed = example.run(removal)
+    assert leaked(removed.output, secrets) == []
+    assert not removed.failed, removed.output[-3000:]
+    assert removed.changed > 0
     assert host.run(f"docker inspect {CONTAINER}").rc != 0
     assert host.run(f"docker inspect {CONTAINER}-canary").rc != 0
     left = run(host, f"ls -A {CONFIG_DIR}", "ls").split()
