@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The benchmark (not part of the test suite), as root, after the README's set-up:
-#   bench/run.sh [--repeats N] [--duration SECONDS] [--concurrency 1,8,32]
+# The benchmark, as root, after the README's set-up (the test suite runs it
+# once, short, into a scratch directory: --repeats 1 ... --out DIR):
+#   bench/run.sh [--repeats 3] [--duration 5] [--concurrency 1,8,32] [--models 7,50,200]
+#                [--hosts 1,2,4] [--settings 'defaults;1 worker;...'] [--out bench/results]
 # It deploys the role on this machine like demo/deploy.sh (so port 4000 must be
 # free), against the local Bedrock stand-in, and writes bench/results/.
 set -euo pipefail
@@ -34,4 +36,6 @@ standin=$!
 trap 'kill $standin 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf http://127.0.0.1:8099/_standin/health >/dev/null && break; sleep 0.2; done
 
-python "$root/bench/bench.py" --image "$image" --standin "http://$gateway:8099" "$@"
+# Test hosts for the fleet figures: the Molecule scenario's image (systemd and Docker Engine).
+host_image=$("$root/tests/images/build.sh" host)
+python "$root/bench/bench.py" --image "$image" --host-image "$host_image" --standin "http://$gateway:8099" "$@"

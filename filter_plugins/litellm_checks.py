@@ -96,7 +96,7 @@ SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
 EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}")
 CONTAINER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}")
 SIZE = re.compile(r"[0-9]+[kmg]")
-MEMORY = re.compile(r"([0-9]+[bkmg]?)?")
+MEMORY = re.compile(r"([0-9]+[bkmg]?|auto)?")
 DURATION = re.compile(r"[0-9]+(ms|s|m|h)")
 NO_PROXY_ITEM = re.compile(r"[A-Za-z0-9.*:/_\[\]-]+")
 # The role's string variables (besides the secrets), which templates and
@@ -342,10 +342,16 @@ def _check_container(v: Mapping[str, Any], errors: list[str]) -> None:
         ("litellm_rollback_timeout", 1),
         ("litellm_log_max_file", 1),
         ("litellm_healthcheck_retries", 1),
+        ("litellm_max_requests_before_restart", 0),
     ):
         number = _int(v.get(name))
         if number is None or number < minimum:
             errors.append(f"{name} must be a whole number of at least {minimum}")
+    if (_int(v.get("litellm_max_requests_before_restart")) or 0) > 0 and _int(v.get("litellm_num_workers")) == 1:
+        errors.append(
+            "litellm_max_requests_before_restart needs 2 or more workers (litellm_num_workers 1 given): "
+            "with a single worker the whole proxy stops serving when it recycles"
+        )
     directory = v.get("litellm_config_dir")
     if (
         not isinstance(directory, str)
@@ -366,7 +372,7 @@ def _check_container(v: Mapping[str, Any], errors: list[str]) -> None:
         errors.append("litellm_container_name must be a Docker container name (letters, digits, _ . -)")
     for name, pattern, example in (
         ("litellm_log_max_size", SIZE, "10m"),
-        ("litellm_memory_limit", MEMORY, "2g, or empty for none"),
+        ("litellm_memory_limit", MEMORY, "2g, auto, or empty for none"),
         ("litellm_healthcheck_interval", DURATION, "30s"),
     ):
         if not pattern.fullmatch(str(v.get(name, ""))):

@@ -49,6 +49,8 @@ lint() {
   python tests/lib/links.py
   step "every command of README.md and docs/ is exercised (by a test, the demo or the benchmark)"
   python tests/lib/commands.py --check
+  step "the README's benchmark table is bench/results'"
+  python bench/report.py --check
 }
 
 unit() {
@@ -93,9 +95,15 @@ bench_smoke() {
   # holds only what a full benchmark run writes.
   local out
   out=$(mktemp -d)
-  bench/run.sh --repeats 1 --duration 1 --concurrency 8 --out "$out"
-  python -c 'import json, sys; r = json.load(open(sys.argv[1]))["results"]; assert r["no_change"]["changed"] == 0, r' \
-    "$out/results.json"
+  bench/run.sh --repeats 1 --duration 1 --concurrency 8 --models 7 --hosts 1 --settings 'defaults;1 worker' \
+    --out "$out"
+  python - "$out/results.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+assert r["no_change"]["changed"] == 0
+assert {"first_deploy", "downtime", "models", "hosts", "settings", "load", "memory"} <= set(r), sorted(r)
+assert all(s["cpu_ms_per_request"] > 0 for s in r["settings"]), r["settings"]
+PY
   rm -rf "$out"
 }
 

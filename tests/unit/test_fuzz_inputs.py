@@ -312,3 +312,15 @@ def test_a_system_or_relative_directory_is_refused(directory: str) -> None:
 def test_the_version_limits_must_be_pep440_versions(refused: Any, minimum: Any, ok: bool) -> None:
     errors = checks.input_errors({**defaults(), "litellm_refused_versions": refused, "litellm_min_version": minimum})
     assert (errors == []) == ok, errors
+
+
+@pytest.mark.parametrize(
+    ("workers", "recycle", "ok"),
+    [(0, 0, True), (0, 1000, True), (2, 1000, True), (1, 0, True), (1, 1000, False), (2, -1, False), (2, "x", False)],
+)
+def test_worker_recycling_needs_two_workers(workers: int, recycle: Any, ok: bool) -> None:
+    errors = checks.input_errors(
+        {**defaults(), "litellm_num_workers": workers, "litellm_max_requests_before_restart": recycle}
+    )
+    assert (errors == []) == ok, errors
+    assert all(e.startswith("litellm_max_requests_before_restart") for e in errors)

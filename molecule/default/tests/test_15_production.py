@@ -36,7 +36,7 @@ def test_the_container_is_hardened(host: Any) -> None:
     assert not config["CapAdd"]
     assert "no-new-privileges" in config["SecurityOpt"]
     assert config["Privileged"] is False
-    assert config["Memory"] == 0  # no limit unless litellm_memory_limit is set
+    assert config["Memory"] == 512 * 2**20  # litellm_memory_limit auto: 512 MB for the tests' one worker
     status = run(host, f"docker exec {CONTAINER} grep -E '^(CapEff|NoNewPrivs)' /proc/1/status", "process status")
     assert dict(line.split(":\t") for line in status.splitlines()) == {"CapEff": "0000000000000000", "NoNewPrivs": "1"}
     directory = host.file(CONFIG_DIR)

@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+"""The benchmark's report: results.md and benchmark.png from results.json, and
+the README's figure table (between its bench markers) from bench/results.
+
+    python bench/report.py [--out DIR]   redraw DIR/results.md and DIR/benchmark.png
+    python bench/report.py --readme      rewrite the README's figure table from bench/results
+    python bench/report.py --check       exit 1 if the README's table is not bench/results' (lint)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+README = ROOT / "README.md"
+BEGIN, END = "<!-- bench:begin (bench/report.py --readme writes this table) -->", "<!-- bench:end -->"
+
+
+def seconds(figure: dict[str, float]) -> str:
+    return f"{figure['median']:.1f} s ({figure['min']:.1f}-{figure['max']:.1f})"
+
+
+def met(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def headline(r: dict[str, Any]) -> list[list[str]]:
+    """figure, role, baseline (same run), result, target, met."""
+    rows = []
+    for key, name, what in (
+        ("first_deploy", "first deploy", "docker run + /health/readiness poll"),
+        ("no_change", "no-change run (changed=0)", "same play header + one ping"),
+        ("downtime", "config-change downtime", "docker restart"),
+    ):
+        f = r[key]
+        rows.append(
+            [
+                name,
+                seconds(f["role_s"]),
+                f"{what}: {seconds(f['baseline_s'])}",
+                f"{f['ratio']:.2f}x",
+                f"<= {f['target_ratio']}x",
+                met(f["ratio"] <= f["target_ratio"]),
+            ]
+        )
+    if r.get("models"):
+        small, large = r["models"][0], r["models"][-1]
+        for key, name in (("no_change_s", "no-change run"), ("first_deploy_s", "first deploy")):
+            a = small[key]["median"] if isinstance(small[key], dict) else small[key]
+            b = large[key]["median"] if isinstance(large[key], dict) else large[key]
+            rows.append(
+                [
+                    f"{name}, {large['models']} models",
+                    f"{b:.1f} s",
+                    f"{small['models']} models: {a:.1f} s",
+                    f"{b - a:+.1f} s",
+                    "<= +1 s",
+                    met(b - a <= 1.0),
+                ]
+            )
+    if r.get("hosts"):
+        h = r["hosts"]
+        one, most = h["no_change"][0], h["no_change"][-1]
+        rows.append(
+            [
+                f"no-change run, {most['hosts']} hosts",
+                seconds(most["no_change_s"]),
+                f"{one['hosts']} host: {seconds(one['no_change_s'])}",
+                f"{h['ratio_most_to_one']:.2f}x",
+                f"<= {h['target_ratio']}x",
+                met(h["ratio_most_to_one"] <= h["target_ratio"]),
+            ]
+        )
+        rows.append(
+            [
+                f"first deploy, {h['first_deploy_hosts']} hosts at once",
+                f"{h['first_deploy_all_s']:.1f} s",
+                "",
+                "",
+                "reported",
+                "",
+            ]
+        )
+    if r.get("best_setting"):
+        b = r["best_setting"]
+        rows.append(
+            [
+                "CPU per request, defaults vs the cheapest eligible setting",
+                "defaults",
+                b["setting"],
+                f"{b['defaults_to_best']:.3f}x",
+                f"<= {b['target_ratio']}x",
+                met(b["defaults_to_best"] <= b["target_ratio"]),
+            ]
+        )
+    return rows
+
+
+def settings_rows(r: dict[str, Any]) -> list[list[str]]:
+    base = next((s for s in r.get("settings", []) if s["setting"] == "defaults"), None)
+    rows = []
+    for s in r.get("settings", []):
+        versus = f"{s['cpu_ms_per_request'] / base['cpu_ms_per_request']:.2f}x" if base else ""
+        logs = ", ".join(k for k, v in s["logs"].items() if v) or "neither"
+        rows.append(
+            [
+                s["setting"],
+                str(s["workers"]),
+                f"{s['cpu_ms_per_request']:.2f}",
+                versus,
+                f"{s['p50_ms']:.1f}",
+                f"{s['p99_ms']:.1f}",
+                f"{s['rps']:.0f}",
+                f"{s['peak_mib']:.0f}",
+                logs,
+            ]
+        )
+    return rows
+
+
+def grid_rows(r: dict[str, Any]) -> list[list[str]]:
+    runs = [x for x in r.get("load", []) if "samples" in x]
+    rows = []
+    for run in runs:
+        if run["path"] == "direct":
+            continue
+        direct = next(x for x in runs if (x["path"], x["stream"], x["c"]) == ("direct", run["stream"], run["c"]))
+        p50 = statistics.median(s["p50_ms"] for s in run["samples"])
+        d50 = statistics.median(s["p50_ms"] for s in direct["samples"])
+        rows.append(
+            [
+                run["path"],
+                "stream" if run["stream"] else "plain",
+                str(run["c"]),
+                f"{p50:.1f}",
+                f"{statistics.median(s['p99_ms'] for s in run['samples']):.1f}",
+                f"{statistics.median(s['rps'] for s in run['samples']):.0f}",
+                f"{d50:.1f}",
+                f"{p50 - d50:+.1f}",
+                f"{statistics.median(s['cpu_ms_per_request'] for s in run['samples']):.2f}",
+                str(sum(s["errors"] for s in run["samples"])),
+            ]
+        )
+    return rows
+
+
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *["| " + " | ".join(r) + " |" for r in rows]]
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    m, r = doc["machine"], doc["results"]
+    lines = [
+        f"Machine: {m['cpu']}, {m['vcpus']} vCPUs, {m['memory']}, cgroup {m['cgroup']}; {m['docker']}; "
+        f"{m['ansible']}; LiteLLM {m['litellm']}; {m['date']}. Medians of {doc['repeats']} runs (min-max); "
+        f"wrk {doc['duration_s']} s per run; the whole benchmark took {r.get('bench_minutes', 0):.1f} minutes.",
+        "",
+        *table(["figure", "role", "baseline (same run)", "result", "target", "met"], headline(r)),
+    ]
+    if r.get("models"):
+        lines += ["", "Models (this machine, local connection):", ""]
+        lines += table(
+            ["models", "first deploy", "no-change run"],
+            [[str(x["models"]), f"{x['first_deploy_s']:.1f} s", seconds(x["no_change_s"])] for x in r["models"]],
+        )
+    if r.get("hosts"):
+        lines += ["", "Hosts (test-host containers on this machine, Docker connection, default forks):", ""]
+        lines += table(
+            ["hosts", "no-change run"], [[str(x["hosts"]), seconds(x["no_change_s"])] for x in r["hosts"]["no_change"]]
+        )
+    if r.get("settings"):
+        lines += ["", "Settings one at a time, c=8 plain (CPU from the container's cgroup):", ""]
+        lines += table(
+            [
+                "setting",
+                "workers",
+                "CPU ms/request",
+                "vs defaults",
+                "p50 ms",
+                "p99 ms",
+                "req/s",
+                "peak MiB",
+                "docker logs show",
+            ],
+            settings_rows(r),
+        )
+    if r.get("load"):
+        lines += ["", "Load grid (proxy vs the same requests straight to the stand-in):", ""]
+        lines += table(
+            [
+                "setting",
+                "mode",
+                "c",
+                "p50 ms",
+                "p99 ms",
+                "req/s",
+                "direct p50 ms",
+                "added p50 ms",
+                "CPU ms/request",
+                "errors",
+            ],
+            grid_rows(r),
+        )
+        for x in (x for x in r["load"] if "oom_killed" in x):
+            lines.append(
+                f"\n{x['path']}: peak {x['peak_mib']:.0f} MiB over the grid, OOM-killed: "
+                f"{x['oom_killed']}, restarts: {x['restarts']}."
+            )
+    if r.get("memory"):
+        lines += ["", "Memory (cgroup usage, page cache included), idle and at the peak of c=32 load:", ""]
+        lines += table(
+            ["workers", "processes", "idle MiB", "peak MiB", "peak per process", "auto limit MiB", "headroom"],
+            [
+                [
+                    str(x["workers"]),
+                    str(x["processes"]),
+                    f"{x['idle_mib']:.0f}",
+                    f"{x['peak_mib']:.0f}",
+                    f"{x['peak_per_process_mib']:.0f}",
+                    str(x["auto_limit_mib"]),
+                    f"{x['auto_limit_mib'] / x['peak_mib'] - 1:.0%}",
+                ]
+                for x in r["memory"]["rows"]
+            ],
+        )
+    return "\n".join(lines) + "\n"
+
+
+def chart(doc: dict[str, Any], out: Path) -> None:
+    import matplotlib  # only the report needs it
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    r = doc["results"]
+    fig, (left, middle) = plt.subplots(1, 2, figsize=(13, 4.8))
+    names = [n for n in ("first_deploy", "no_change", "downtime") if n in r]
+    left.bar(range(len(names)), [r[n]["ratio"] for n in names], color="#4c72b0", label="role / baseline")
+    left.scatter(
+        range(len(names)), [r[n]["target_ratio"] for n in names], marker="_", s=900, color="#c44e52", label="target"
+    )
+    left.set_xticks(range(len(names)), [n.replace("_", " ") for n in names])
+    left.set_ylabel("ratio to its baseline (same run)")
+    left.set_title("Role vs hand-written baseline")
+    left.legend(loc="upper left")
+    settings = r.get("settings", [])
+    middle.barh([s["setting"] for s in settings], [s["cpu_ms_per_request"] for s in settings], color="#55a868")
+    middle.invert_yaxis()
+    middle.set_xlabel("container CPU ms per request (c=8, plain)")
+    middle.set_title("What each setting costs")
+    fig.tight_layout()
+    fig.savefig(out / "benchmark.png", dpi=110)
+    plt.close(fig)
+
+
+def readme_table(doc: dict[str, Any]) -> str:
+    m = doc["machine"]
+    lines = [
+        BEGIN,
+        f"On {m['vcpus']} vCPUs ({m['cpu']}), LiteLLM {m['litellm']}, {m['date']}; every baseline from the same run:",
+        "",
+        *table(["figure", "role", "baseline (same run)", "result", "target", "met"], headline(doc["results"])),
+        "",
+        "What each setting costs (CPU per request at c=8, against the defaults):",
+        "",
+        *table(
+            [
+                "setting",
+                "workers",
+                "CPU ms/request",
+                "vs defaults",
+                "p50 ms",
+                "p99 ms",
+                "req/s",
+                "peak MiB",
+                "docker logs show",
+            ],
+            settings_rows(doc["results"]),
+        ),
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def readme_with_table(doc: dict[str, Any]) -> str:
+    text = README.read_text()
+    return re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: readme_table(doc), text, flags=re.S)
+
+
+def write(out: Path) -> None:
+    doc = json.loads((out / "results.json").read_text())
+    (out / "results.md").write_text(markdown(doc))
+    chart(doc, out)
+    print(markdown(doc))
+    if out.resolve() == RESULTS.resolve():  # only a full benchmark's results reach the README
+        README.write_text(readme_with_table(doc))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--readme", action="store_true")
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    if args.check or args.readme:
+        doc = json.loads((RESULTS / "results.json").read_text())
+        if "settings" not in doc["results"]:
+            print("bench/results predates the settings benchmark: no README table to check", file=sys.stderr)
+            return 0
+        if args.readme:
+            README.write_text(readme_with_table(doc))
+            return 0
+        if readme_with_table(doc) != README.read_text() or BEGIN not in README.read_text():
+            print(
+                "README.md's benchmark table is not bench/results': run python bench/report.py --readme",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
+    write(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
