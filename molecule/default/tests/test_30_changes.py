@@ -77,6 +77,20 @@ def test_env_and_config_change_together_recreate_once(host: Any, secrets: dict[s
     assert (record["session_token"], record["signature_valid"]) == (True, True)
 
 
+def test_a_memory_limit_change_recreates_the_container(host: Any, secrets: dict[str, str]) -> None:
+    # Docker applies a new limit to a running container only with `docker
+    # update`, which refuses it without the swap limit: the role recreates it.
+    before = inspect(host)
+    assert before["HostConfig"]["Memory"] == 512 * 2**20  # auto, for one worker
+    extra = {"litellm_env": {"LITELLM_TEST_MARKER": "one"}, "litellm_aws_session_token": SESSION_TOKEN}
+    changed, starts = apply(host, secrets, {**extra, "litellm_memory_limit": "768m"})
+    after = inspect(host)
+    assert (changed > 0, starts) == (True, 1)
+    assert after["Id"] != before["Id"]
+    assert after["HostConfig"]["Memory"] == 768 * 2**20
+    assert api(host, "GET", "/v1/models").status == 200
+
+
 def test_variable_removed_from_env_is_removed_from_the_container(host: Any, secrets: dict[str, str]) -> None:
     before = inspect(host)
     changed, starts = apply(host, secrets, {})
