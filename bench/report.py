@@ -20,6 +20,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 README = ROOT / "README.md"
+HEADLINE_HEADER = ["figure", "role", "baseline (same run)", "result", "target", "met"]
+SETTINGS_HEADER = [
+    "setting",
+    "workers",
+    "CPU ms/request",
+    "vs defaults",
+    "p50 ms",
+    "p99 ms",
+    "req/s",
+    "peak MiB",
+    "docker logs show",
+]
 BEGIN, END = "<!-- bench:begin (bench/report.py --readme writes this table) -->", "<!-- bench:end -->"
 
 
@@ -162,7 +174,7 @@ def markdown(doc: dict[str, Any]) -> str:
         f"{m['ansible']}; LiteLLM {m['litellm']}; {m['date']}. Medians of {doc['repeats']} runs (min-max); "
         f"wrk {doc['duration_s']} s per run; the whole benchmark took {r.get('bench_minutes', 0):.1f} minutes.",
         "",
-        *table(["figure", "role", "baseline (same run)", "result", "target", "met"], headline(r)),
+        *table(HEADLINE_HEADER, headline(r)),
     ]
     if r.get("models"):
         lines += ["", "Models (this machine, local connection):", ""]
@@ -178,17 +190,7 @@ def markdown(doc: dict[str, Any]) -> str:
     if r.get("settings"):
         lines += ["", "Settings one at a time, c=8 plain (CPU from the container's cgroup):", ""]
         lines += table(
-            [
-                "setting",
-                "workers",
-                "CPU ms/request",
-                "vs defaults",
-                "p50 ms",
-                "p99 ms",
-                "req/s",
-                "peak MiB",
-                "docker logs show",
-            ],
+            SETTINGS_HEADER,
             settings_rows(r),
         )
     if r.get("load"):
@@ -266,22 +268,12 @@ def readme_table(doc: dict[str, Any]) -> str:
         BEGIN,
         f"On {m['vcpus']} vCPUs ({m['cpu']}), LiteLLM {m['litellm']}, {m['date']}; every baseline from the same run:",
         "",
-        *table(["figure", "role", "baseline (same run)", "result", "target", "met"], headline(doc["results"])),
+        *table(HEADLINE_HEADER, headline(doc["results"])),
         "",
         "What each setting costs (CPU per request at c=8, against the defaults):",
         "",
         *table(
-            [
-                "setting",
-                "workers",
-                "CPU ms/request",
-                "vs defaults",
-                "p50 ms",
-                "p99 ms",
-                "req/s",
-                "peak MiB",
-                "docker logs show",
-            ],
+            SETTINGS_HEADER,
             settings_rows(doc["results"]),
         ),
         END,
