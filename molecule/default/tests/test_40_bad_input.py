@@ -40,13 +40,15 @@ def port_taken(host: Any) -> Iterator[None]:
 
 @contextmanager
 def docker_not_installed(host: Any) -> Iterator[None]:
-    # What the role sees on a host without Docker Engine: no dockerd binary.
-    # The running daemon (and so the proxy) is left alone.
-    run(host, "mv /usr/sbin/dockerd /root/dockerd.hidden", "hiding dockerd")
+    # What the role sees on a host without Docker Engine: nothing answers on
+    # Docker's socket, and there is no dockerd binary. The running daemon (and
+    # so the proxy) is left alone: its socket is only moved out of the way.
+    hidden = [("/usr/sbin/dockerd", "/root/dockerd.hidden"), ("/run/docker.sock", "/run/docker.sock.hidden")]
+    run(host, " && ".join(f"mv {path} {away}" for path, away in hidden), "hiding Docker Engine")
     try:
         yield
     finally:
-        run(host, "mv /root/dockerd.hidden /usr/sbin/dockerd", "restoring dockerd")
+        run(host, " && ".join(f"mv {away} {path}" for path, away in hidden), "restoring Docker Engine")
 
 
 # case id -> (extra vars, secret left undefined, set-up, expected text, values that must not show)
@@ -223,9 +225,13 @@ def test_the_preflight_tag_runs_the_checks_alone(host: Any, secrets: dict[str, s
     good = converge(args=["--tags", "litellm_preflight"])
     assert not good.failed, good.output[-3000:]
     assert good.changed == 0
-    for task in ("Check the role's input", "Check that Docker Engine is installed", "Read the salt key's fingerprint"):
+    for task in (
+        "Check the role's input",
+        "Ask Docker Engine for the LiteLLM containers",
+        "Read the salt key's fingerprint",
+    ):
         assert task_status(good.output, task) == "ok"
-    assert "Look at Docker Engine and the LiteLLM containers" not in good.output  # no later step ran
+    assert "Look at the files in litellm_config_dir" not in good.output  # no later step ran
     bad = converge({"litellm_port": 0}, args=["--tags", "litellm_preflight"])
     assert bad.failed
     assert "litellm_port must be a number within 1-65535" in bad.output
