@@ -58,6 +58,7 @@ CONTAINER = "litellm"
 PROXY = "http://127.0.0.1:4000"
 DIRECT = "http://127.0.0.1:8099"
 ROLE_DEFAULTS = yaml.safe_load((ROOT / "defaults" / "main.yml").read_text())
+ROLE_VARS = yaml.safe_load((ROOT / "vars" / "main.yml").read_text())
 DEFAULT_MODELS: list[dict[str, str]] = ROLE_DEFAULTS["litellm_models"]
 ALIAS = DEFAULT_MODELS[0]["name"]
 PROFILE = DEFAULT_MODELS[0]["model"]
@@ -208,6 +209,12 @@ class Bench:
             time.sleep(0.02)
 
     @staticmethod
+    def workers() -> int:
+        """The worker count the role gave the running container."""
+        command = json.loads(docker("inspect", "--format", "{{json .Config.Cmd}}", CONTAINER))
+        return int(command[command.index("--num_workers") + 1])
+
+    @staticmethod
     def master_key() -> str:
         env = Path("/etc/litellm/litellm.env").read_text().splitlines()
         return next(line.split("=", 1)[1] for line in env if line.startswith("LITELLM_MASTER_KEY="))
@@ -224,8 +231,7 @@ class Bench:
             role.append(self.playbook({})[0])
             shutil.copy("/etc/litellm/config.yaml", keep / "config.yaml")
             shutil.copy("/etc/litellm/litellm.env", keep / "litellm.env")
-            command = json.loads(docker("inspect", "--format", "{{json .Config.Cmd}}", CONTAINER))
-            workers = command[command.index("--num_workers") + 1]
+            workers = str(self.workers())
             self.reset()
             start = time.monotonic()
             docker(
@@ -558,10 +564,9 @@ end
                 samples = [self.measured_load(script, 8, cgroup) for _ in range(self.repeats)]
             finally:
                 Path(script).unlink()
-            workers = json.loads(docker("inspect", "--format", "{{json .Config.Cmd}}", CONTAINER))
             row = {
                 "setting": setting,
-                "workers": int(workers[workers.index("--num_workers") + 1]),
+                "workers": self.workers(),
                 "cpu_ms_per_request": statistics.median(s["cpu_ms_per_request"] for s in samples),
                 "p50_ms": statistics.median(s["p50_ms"] for s in samples),
                 "p99_ms": statistics.median(s["p99_ms"] for s in samples),
@@ -645,7 +650,7 @@ end
         for row in rows:  # uvicorn runs a supervisor beside 2 or more workers
             row["processes"] = row["workers"] + (1 if row["workers"] > 1 else 0)
             row["peak_per_process_mib"] = row["peak_mib"] / row["processes"]
-            row["auto_limit_mib"] = 512 * row["processes"]
+            row["auto_limit_mib"] = ROLE_VARS["_litellm_memory_per_process_mb"] * row["processes"]
         self.results["memory"] = {"rows": rows}
 
     # --- report ----------------------------------------------------------------

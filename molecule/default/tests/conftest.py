@@ -174,6 +174,11 @@ class ConvergeResult:
     failed: bool
 
 
+def changed_count(recap: str) -> int:
+    """The changed= counts of a play recap, summed over its hosts."""
+    return sum(int(part.split("=")[1]) for part in recap.split() if part.startswith("changed="))
+
+
 def converge(
     extra_vars: dict[str, Any] | None = None, args: list[str] | None = None, without: str | None = None
 ) -> ConvergeResult:
@@ -206,7 +211,7 @@ def converge(
         )
         log = Path(f"{tmp}/ansible.log")
         output = proc.stdout + proc.stderr + (log.read_text(errors="replace") if log.exists() else "")
-    changed = sum(int(part.split("=")[1]) for part in proc.stdout.split() if part.startswith("changed="))
+    changed = changed_count(proc.stdout)
     if variables or proc.returncode != 0:
         HOST_STATE["at_defaults"] = False
     elif not {"--check", "--tags"} & set(args or []):
@@ -332,7 +337,7 @@ class Example:
         returncode = proc.wait(timeout=60)
         screen = printed.decode(errors="replace").replace("\r\n", "\n")
         output = screen + (log.read_text(errors="replace") if log.exists() else "")
-        changed = sum(int(part.split("=")[1]) for part in screen.split() if part.startswith("changed="))
+        changed = changed_count(screen)
         if playbook and (changed or returncode != 0):
             HOST_STATE["at_defaults"] = False
         return ConvergeResult(output=output, changed=changed, failed=returncode != 0)
