@@ -28,6 +28,7 @@ SECRET_NAMES = (
     "litellm_aws_secret_access_key",
     "litellm_aws_session_token",
     "litellm_aws_bearer_token",
+    "litellm_redis_password",
 )
 AUTH_SECRETS = {
     "static": ("litellm_aws_access_key_id", "litellm_aws_secret_access_key"),
@@ -54,6 +55,9 @@ MANAGED_ENV = frozenset(
         "SSL_CERT_FILE",
         "AWS_CA_BUNDLE",
         "REQUESTS_CA_BUNDLE",
+        "REDIS_PASSWORD",
+        "REDIS_SSL",
+        "GRACEFUL_SHUTDOWN_TIMEOUT",
     ]
 )
 WEAK_MASTER_KEYS = frozenset({"sk-1234", "sk-12345", "sk-123456789", "sk-litellm-master-key", "sk-my-master-key"})
@@ -119,7 +123,11 @@ STRING_VARS = (
     "litellm_aws_external_id",
     "litellm_aws_region_name",
     "litellm_bedrock_runtime_endpoint",
+    "litellm_redis_host",
 )
+# Host names (RFC 1123) and IPv4 addresses; IPv6 is checked with ipaddress.
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOST_NAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*")
 CHOICES = {
     "litellm_state": ("present", "absent"),
     "litellm_image_pull": ("always", "missing", "never"),
@@ -323,6 +331,33 @@ def _check_network(v: Mapping[str, Any], errors: list[str]) -> None:
         errors.append("litellm_no_proxy must be a comma-separated list of host names, addresses and networks")
 
 
+def _check_redis(v: Mapping[str, Any], errors: list[str]) -> None:
+    host = v.get("litellm_redis_host") or ""
+    if not isinstance(host, str) or (host and not (HOST_NAME.fullmatch(host) or _ip(host))):
+        errors.append("litellm_redis_host must be empty (no Redis) or a host name or address, without a port")
+    port = _int(v.get("litellm_redis_port", 6379))
+    if port is None or not 1 <= port <= 65535:
+        errors.append("litellm_redis_port must be a number within 1-65535")
+    for name in ("litellm_redis_ssl", "litellm_cache"):
+        if not isinstance(v.get(name, False), bool):
+            errors.append(f"{name} must be true or false")
+    ttl = _int(v.get("litellm_cache_ttl", 600))
+    if ttl is None or ttl < 1:
+        errors.append("litellm_cache_ttl must be a whole number of seconds, at least 1")
+    if not host:
+        for name in ("litellm_cache", "litellm_redis_password"):
+            if v.get(name):
+                errors.append(f"{name} needs litellm_redis_host (the response cache and the password are Redis')")
+
+
+def _ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _url(value: Any) -> bool:
     if not isinstance(value, str) or line_problem(value) or any(c.isspace() for c in value):
         return False
@@ -343,6 +378,8 @@ def _check_container(v: Mapping[str, Any], errors: list[str]) -> None:
         ("litellm_log_max_file", 1),
         ("litellm_healthcheck_retries", 1),
         ("litellm_max_requests_before_restart", 0),
+        # LiteLLM gets 10 s less to finish its requests (GRACEFUL_SHUTDOWN_TIMEOUT).
+        ("litellm_stop_timeout", 11),
     ):
         number = _int(v.get(name))
         if number is None or number < minimum:
@@ -496,6 +533,7 @@ def input_errors(variables: Mapping[str, Any]) -> list[str]:
         _check_models,
         _check_env,
         _check_network,
+        _check_redis,
         _check_container,
         _check_versions,
         _check_aws,

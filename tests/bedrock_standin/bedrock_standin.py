@@ -16,6 +16,7 @@ frames, and records every request. Tests read the records from
 `PUT /_standin/refused` with a JSON list of inference profile ids makes it
 answer those as Bedrock answers a retired or unknown model (400,
 ValidationException, "The provided model identifier is invalid."); `[]` ends it.
+A streamed answer to a prompt holding `[standin:slow=N]` takes N seconds.
 
 Configuration comes from the environment, so that the secret never shows in a
 process list: STANDIN_ACCESS_KEY_ID, STANDIN_SECRET_ACCESS_KEY,
@@ -156,6 +157,9 @@ def reply_text(model: str, region: str, request: dict[str, Any]) -> str:
     return f"Hello from the Bedrock stand-in: {model} in {region} read {len(prompt)} characters."
 
 
+_SLOW_RE = re.compile(r"\[standin:slow=([0-9]{1,2}(?:\.[0-9]+)?)\]")
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "BedrockStandin/1"
     protocol_version = "HTTP/1.1"
@@ -286,7 +290,14 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/vnd.amazon.eventstream")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        self.wfile.write(payload)
+        # "[standin:slow=N]" in the prompt spreads the frames over N seconds (at
+        # most 60): a stream still running when the proxy is told to stop.
+        slow = _SLOW_RE.search(json.dumps(request.get("messages", [])))
+        pause = min(float(slow[1]), 60.0) / len(frames) if slow else 0.0
+        for frame in frames if pause else [payload]:
+            self.wfile.write(frame)
+            self.wfile.flush()
+            time.sleep(pause)
 
 
 def main() -> None:

@@ -113,9 +113,15 @@ def defaults() -> dict[str, Any]:
 TEMPLATES = {name: (ROOT / "templates" / name).read_text() for name in ("litellm.env.j2", "config.yaml.j2")}
 
 
+# The role's own definitions that the templates read, taken from vars/main.yml.
+ROLE_VARS = yaml.safe_load((ROOT / "vars" / "main.yml").read_text())
+DERIVED = ("_litellm_redis_password_ref", "_litellm_router_settings", "_litellm_settings")
+
+
 def render(name: str, variables: dict[str, Any]) -> str:
     """A template rendered as the template module renders it (trim_blocks)."""
     extra = {"ansible_managed": "Ansible managed", "_litellm_ca_bundle_target": "/app/ca-bundle.pem"}
+    extra |= {key: trust_as_template(ROLE_VARS[key]) for key in DERIVED}
     templar = Templar(loader=DataLoader(), variables={**variables, **extra})
     overrides = {"trim_blocks": True, "lstrip_blocks": False, "newline_sequence": "\n"}
     return templar.template(trust_as_template(TEMPLATES[name]), escape_backslashes=False, overrides=overrides)
@@ -132,6 +138,11 @@ def expected_env(v: dict[str, Any]) -> dict[str, str]:
         env["AWS_BEARER_TOKEN_BEDROCK"] = v["litellm_aws_bearer_token"]
     env |= {"AWS_REGION_NAME": v["litellm_aws_region_name"], "LITELLM_MODE": v["litellm_mode"]}
     env["LITELLM_LOG"] = v["litellm_log_level"]
+    env["GRACEFUL_SHUTDOWN_TIMEOUT"] = str(int(v["litellm_stop_timeout"]) - 10)
+    if v["litellm_redis_password"]:
+        env["REDIS_PASSWORD"] = v["litellm_redis_password"]
+    if v["litellm_redis_ssl"]:
+        env["REDIS_SSL"] = "True"
     if v["litellm_local_model_cost_map"]:
         env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
     if v["litellm_https_proxy"]:
@@ -175,14 +186,34 @@ def assert_rendered_exactly(v: dict[str, Any]) -> None:
         (m["name"], "bedrock/" + m["model"], m.get("region") or v["litellm_aws_region_name"])
         for m in v["litellm_models"]
     ]
-    assert config.get("litellm_settings") == (v["litellm_settings"] or None)
-    assert config.get("router_settings") == (v["litellm_router_settings"] or None)
+    assert config.get("litellm_settings") == (merge(redis_settings(v)[0], v["litellm_settings"]) or None)
+    assert config.get("router_settings") == (merge(redis_settings(v)[1], v["litellm_router_settings"]) or None)
     assert config["general_settings"] == {
         "master_key": "os.environ/LITELLM_MASTER_KEY",
         **v["litellm_general_settings"],
     }
     for fragment in secret_fragments(v):
         assert fragment not in config_text, "config.yaml holds a secret"
+
+
+def merge(base: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """base with given over it, mappings merged key by key (combine(recursive=true))."""
+    result = dict(base)
+    for key, value in given.items():
+        both = isinstance(result.get(key), dict) and isinstance(value, dict)
+        result[key] = merge(result[key], value) if both else value
+    return result
+
+
+def redis_settings(v: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the litellm_redis_* variables and litellm_cache add to litellm_settings and router_settings."""
+    if not v["litellm_redis_host"]:
+        return {}, {}
+    password = {"password": "os.environ/REDIS_PASSWORD"} if v["litellm_redis_password"] else {}
+    where = {"host": v["litellm_redis_host"], "port": int(v["litellm_redis_port"])}
+    router = {f"redis_{key}": value for key, value in (where | password).items()}
+    params = {"type": "redis", **where, "ttl": int(v["litellm_cache_ttl"]), **password}
+    return ({"cache": True, "cache_params": params} if v["litellm_cache"] else {}), router
 
 
 def check(name: str, v: dict[str, Any]) -> None:
@@ -244,6 +275,49 @@ def test_hostile_settings(which: str, value: dict[str, Any], leak: bool) -> None
     if leak:
         assert any(f"{which}.pasted holds the value of litellm_master_key" in e for e in errors)
     check(which, v)
+
+
+@FUZZ
+@given(
+    host=st.one_of(hostile, st.sampled_from(["redis.internal", "10.0.0.5", "fd00::5"])),
+    port=st.one_of(hostile, st.integers(min_value=-1, max_value=70000)),
+    password=st.one_of(st.just(""), hostile_text),
+    cache=st.one_of(st.booleans(), hostile),
+    ssl=st.booleans(),
+    router=st.sampled_from([{}, {"redis_port": 6380, "routing_strategy": "usage-based-routing-v2"}]),
+)
+def test_hostile_redis_settings(
+    host: Any, port: Any, password: str, cache: Any, ssl: bool, router: dict[str, Any]
+) -> None:
+    if password:
+        password = f"{SECRET_MARK[0]}{password}{SECRET_MARK[1]}"
+    v = {
+        **defaults(),
+        "litellm_redis_host": host,
+        "litellm_redis_port": port,
+        "litellm_redis_password": password,
+        "litellm_cache": cache,
+        "litellm_redis_ssl": ssl,
+        "litellm_router_settings": router,
+    }
+    check("litellm_redis_*", v)
+
+
+@pytest.mark.parametrize(
+    ("change", "refused"),
+    [
+        ({"litellm_redis_host": "redis.internal", "litellm_cache": True}, ""),
+        ({"litellm_cache": True}, "litellm_cache needs litellm_redis_host"),
+        ({"litellm_redis_password": "fz-pass-zf9"}, "litellm_redis_password needs litellm_redis_host"),
+        ({"litellm_redis_host": "redis:6379"}, "litellm_redis_host must be"),
+        ({"litellm_redis_host": "r", "litellm_redis_port": 0}, "litellm_redis_port must be"),
+        ({"litellm_stop_timeout": 10}, "litellm_stop_timeout must be a whole number of at least 11"),
+    ],
+)
+def test_redis_and_stop_timeout_checks(change: dict[str, Any], refused: str) -> None:
+    errors = checks.input_errors({**defaults(), **change})
+    assert [e for e in errors if e.startswith(refused)] if refused else errors == [], errors
+    assert "fz-pass" not in " ".join(errors)
 
 
 def test_the_defaults_with_test_secrets_are_accepted() -> None:
