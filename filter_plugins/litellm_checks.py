@@ -255,6 +255,10 @@ def _check_models(v: Mapping[str, Any], errors: list[str]) -> None:
             region = model["region"]
             if not isinstance(region, str) or not REGION.fullmatch(region):
                 bad_regions.append(region if isinstance(region, str) and not line_problem(region) else f"{where}")
+        for limit in ("rpm", "tpm"):
+            value = model.get(limit, 1)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                errors.append(f"{where}.{limit} must be a whole number of at least 1")
     duplicates = sorted({a for a in aliases if aliases.count(a) > 1})
     if duplicates:
         errors.append("litellm_models is refused: duplicate aliases (name): " + ", ".join(duplicates))

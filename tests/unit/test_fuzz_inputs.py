@@ -179,11 +179,16 @@ def assert_rendered_exactly(v: dict[str, Any]) -> None:
     config_text = render("config.yaml.j2", v)
     config = yaml.safe_load(config_text)
     models = [
-        (m["model_name"], m["litellm_params"]["model"], m["litellm_params"]["aws_region_name"])
+        (
+            m["model_name"],
+            m["litellm_params"]["model"],
+            m["litellm_params"]["aws_region_name"],
+            m["litellm_params"].get("rpm"),
+        )
         for m in config["model_list"]
     ]
     assert models == [
-        (m["name"], "bedrock/" + m["model"], m.get("region") or v["litellm_aws_region_name"])
+        (m["name"], "bedrock/" + m["model"], m.get("region") or v["litellm_aws_region_name"], m.get("rpm"))
         for m in v["litellm_models"]
     ]
     assert config.get("litellm_settings") == (merge(redis_settings(v)[0], v["litellm_settings"]) or None)
@@ -257,9 +262,12 @@ def test_hostile_environment_variables(env: dict[Any, Any], secret_env: dict[str
     names=st.lists(st.one_of(hostile, st.just("claude")), min_size=1, max_size=4),
     models=st.lists(st.one_of(hostile, st.just("us.anthropic.claude-sonnet-4-20250514-v1:0")), min_size=1, max_size=4),
     regions=st.lists(st.one_of(hostile, st.just("eu-west-1"), st.none()), min_size=1, max_size=4),
+    rpms=st.lists(st.one_of(hostile, st.integers(min_value=-2, max_value=10**6)), max_size=4),
 )
-def test_hostile_models(names: list[Any], models: list[Any], regions: list[Any]) -> None:
+def test_hostile_models(names: list[Any], models: list[Any], regions: list[Any], rpms: list[Any]) -> None:
     entries = [{"name": n, "model": m, "region": r} for n, m, r in zip(names, models, regions, strict=False)]
+    for entry, rpm in zip(entries, rpms, strict=False):
+        entry["rpm"] = rpm
     check("litellm_models", {**defaults(), "litellm_models": entries})
 
 
