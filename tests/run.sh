@@ -62,7 +62,8 @@ images() {
   step "test images (built when missing, cached by recipe)"
   LITELLM_TEST_HOST_IMAGE=$(tests/images/build.sh host)
   LITELLM_TEST_IMAGE=$(tests/images/build.sh litellm)
-  export LITELLM_TEST_HOST_IMAGE LITELLM_TEST_IMAGE
+  LITELLM_TEST_BALANCER_IMAGE=$(tests/images/build-balancer.sh)
+  export LITELLM_TEST_HOST_IMAGE LITELLM_TEST_IMAGE LITELLM_TEST_BALANCER_IMAGE
 }
 
 scenario() {

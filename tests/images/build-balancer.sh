@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The fleet scenario's balancer: the test host image (tests/images/build.sh
-# host: systemd, Docker, the registry) plus Debian's haproxy and redis-server,
-# as an operator's balancer and Redis host would have them from apt.
+# host: systemd, Docker, the registry) plus Debian's haproxy and redis-server
+# (and socat, to read HAProxy's state), as an operator's balancer and Redis host
+# would have them from apt.
 #
 #   tests/images/build-balancer.sh    prints the tag; builds it when missing
 #
@@ -20,7 +21,7 @@ printf '[build balancer] apt-get install haproxy redis-server on %s -> %s\n' "$h
 docker build -q -t "$tag" - >&2 <<DOCKERFILE
 FROM $host
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      haproxy redis-server >/dev/null && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb
+      haproxy redis-server socat >/dev/null && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb
 DOCKERFILE
 for old in $(docker images litellm-test/balancer --format '{{.Repository}}:{{.Tag}}'); do
   [ "$old" = "$tag" ] || docker rmi "$old" >/dev/null 2>&1 || true

@@ -1,0 +1,47 @@
+"""A restart waits for the requests in flight: a streamed completion that
+started before a config change's restart arrives whole (litellm_stop_timeout,
+GRACEFUL_SHUTDOWN_TIMEOUT)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from conftest import BALANCER, KEY_FILE, PROXIES, Fleet, on, proxy_url, wait_for
+
+HOST = PROXIES[0]
+
+
+def test_a_stream_in_flight_survives_a_restart(deployed: Fleet) -> None:
+    body = json.dumps(
+        {"model": "claude-sonnet-4", "stream": True, "messages": [{"role": "user", "content": "[standin:slow=30] hi"}]}
+    )
+    on(BALANCER, "rm -f /tmp/stream.out /tmp/stream.end; cat > /tmp/stream.json", stdin=body)
+    # Straight to the host (HAProxy would drain it first): the stream runs 30 s.
+    curl = (
+        f'curl -sN -H "Authorization: Bearer $(cat {KEY_FILE})" -H Content-Type:application/json'
+        f" -d @/tmp/stream.json {proxy_url(HOST)}/v1/chat/completions > /tmp/stream.out"
+    )
+    on(BALANCER, f"setsid nohup bash -c '{curl}; date +%s.%N > /tmp/stream.end' >/dev/null 2>&1 < /dev/null &")
+    wait_for(lambda: "data:" in on(BALANCER, "cat /tmp/stream.out", check=False).stdout, 30, "the stream's first chunk")
+    begun = time.time()
+    # A config change on this host alone, by the role itself (no drain).
+    deployed.settings(litellm_cache_ttl=120)
+    deployed.play("../role.yml", "--limit", HOST)
+    wait_for(lambda: on(BALANCER, "test -s /tmp/stream.end", check=False).returncode == 0, 90, "the stream's end")
+    ended = float(on(BALANCER, "cat /tmp/stream.end").stdout)
+    stream = on(BALANCER, "cat /tmp/stream.out").stdout
+    assert stream.rstrip().endswith("data: [DONE]")
+    assert "Hello from the Bedrock stand-in" in "".join(
+        c["choices"][0]["delta"].get("content") or ""
+        for c in (json.loads(line[6:]) for line in stream.splitlines() if line.startswith("data: {"))
+    )
+    # Docker sent SIGTERM while the stream ran, and the proxy stopped after it ended.
+    kills = on(
+        HOST,
+        f"docker events --since {begun:.0f} --until {time.time():.0f} --filter container=litellm"
+        " --filter event=kill --format '{{.TimeNano}} {{.Actor.Attributes.signal}}'",
+    ).stdout.split()
+    assert kills[1] == "15" and begun < int(kills[0]) / 1e9 < ended
+    started = on(HOST, "date -d \"$(docker inspect -f '{{.State.StartedAt}}' litellm)\" +%s.%N").stdout
+    assert float(started) >= ended
