@@ -14,7 +14,7 @@ import re
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +68,7 @@ def changed_count(recap: str) -> dict[str, int]:
 @dataclass
 class Fleet:
     directory: Path
-    secrets: dict[str, str]
+    secrets: dict[str, str] = field(repr=False)  # never in a failing test's output
 
     def play(self, playbook: str, *args: str, background: bool = False, fails: bool = False) -> Any:
         """ansible-playbook as the README gives it, in the example's copy (its
@@ -83,8 +83,9 @@ class Fleet:
             *args,
         ]
         env = {**os.environ, "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks", "ANSIBLE_NOCOLOR": "1"}
-        if background:
-            return subprocess.Popen(command, cwd=self.directory, env=env, stdout=subprocess.PIPE, text=True)
+        if background:  # its output goes to a file: a pipe nobody reads would block it
+            output = (self.directory / "background.out").open("w+")
+            return subprocess.Popen(command, cwd=self.directory, env=env, stdout=output, stderr=subprocess.STDOUT)
         result = subprocess.run(command, cwd=self.directory, env=env, capture_output=True, text=True)
         assert (result.returncode != 0) == fails, f"{playbook}: exit {result.returncode}: {result.stdout[-3000:]}"
         return result.stdout
@@ -102,13 +103,16 @@ class Fleet:
             "curl -s -D /tmp/chat.head -o /tmp/chat.out -w '%{http_code}'"
             f' -H "Authorization: Bearer $(cat {KEY_FILE})"'
             f" -H 'Content-Type: application/json' -d '{body}' {url}/v1/chat/completions;"
-            " echo; sed -n 's/^x-served-by: *//Ip' /tmp/chat.head | tr -d '\\r'; cat /tmp/chat.out",
+            """ echo; printf '%s\\n' "$(sed -n 's/^x-served-by: *//Ip' /tmp/chat.head | tr -d '\\r')";"""
+            " cat /tmp/chat.out",
         )
         status, served_by, text = result.stdout.split("\n", 2)
         return int(status), served_by, text
 
-    def standin_requests(self) -> list[dict[str, Any]]:
-        return json.loads(on(BALANCER, "curl -s http://127.0.0.1:8099/_standin/requests").stdout)
+    def standin_asked(self, text: str) -> int:
+        """How many requests holding text reached the Bedrock stand-in."""
+        records = json.loads(on(BALANCER, "curl -s http://127.0.0.1:8099/_standin/requests").stdout)
+        return sum(text in json.dumps(record["messages"]) for record in records)
 
 
 def proxy_url(host: str) -> str:
@@ -185,7 +189,10 @@ def publish_build(label: str) -> str:
 
 
 def serving_digest(host: str) -> str:
-    image = on(host, "docker inspect -f '{{.Image}}' litellm").stdout.strip()
+    """The digest of the build the host's proxy runs ('' while it has none)."""
+    image = on(host, "docker inspect -f '{{.Image}}' litellm", check=False).stdout.strip()
+    if not image:
+        return ""
     digests = on(host, f"docker inspect -f '{{{{json .RepoDigests}}}}' {image}").stdout
     return json.loads(digests)[0].split("@")[1]
 

@@ -59,7 +59,8 @@ def test_a_rolling_update_under_load_fails_no_request(deployed: Fleet) -> None:
         run = deployed.play("site.yml", background=True)
         wait_for(lambda: serving_digest(PROXIES[0]) == new_digest, 300, "the first host's new build")
         moved_digest = publish_build("rollout-2")
-        image_out, _ = run.communicate(timeout=600)
+        run.wait(timeout=600)
+        image_out = (deployed.directory / "background.out").read_text()
         assert run.returncode == 0, image_out[-3000:]
     finally:
         results = stop_load()

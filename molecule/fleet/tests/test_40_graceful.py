@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 
-from conftest import BALANCER, KEY_FILE, PROXIES, Fleet, on, proxy_url, wait_for
+from conftest import BALANCER, KEY_FILE, PROJECT, PROXIES, Fleet, on, proxy_url, wait_for
 
 HOST = PROXIES[0]
 
@@ -27,7 +27,7 @@ def test_a_stream_in_flight_survives_a_restart(deployed: Fleet) -> None:
     begun = time.time()
     # A config change on this host alone, by the role itself (no drain).
     deployed.settings(litellm_cache_ttl=120)
-    deployed.play("../role.yml", "--limit", HOST)
+    deployed.play(str(PROJECT / "molecule" / "fleet" / "role.yml"), "--limit", HOST)
     wait_for(lambda: on(BALANCER, "test -s /tmp/stream.end", check=False).returncode == 0, 90, "the stream's end")
     ended = float(on(BALANCER, "cat /tmp/stream.end").stdout)
     stream = on(BALANCER, "cat /tmp/stream.out").stdout
@@ -37,11 +37,13 @@ def test_a_stream_in_flight_survives_a_restart(deployed: Fleet) -> None:
         for c in (json.loads(line[6:]) for line in stream.splitlines() if line.startswith("data: {"))
     )
     # Docker sent SIGTERM while the stream ran, and the proxy stopped after it ended.
-    kills = on(
+    events = on(
         HOST,
-        f"docker events --since {begun:.0f} --until {time.time():.0f} --filter container=litellm"
-        " --filter event=kill --format '{{.TimeNano}} {{.Actor.Attributes.signal}}'",
-    ).stdout.split()
-    assert kills[1] == "15" and begun < int(kills[0]) / 1e9 < ended
+        f"docker events --since {begun:.0f} --until {time.time():.0f} --filter event=kill"
+        " --format '{{.Actor.Attributes.name}} {{.TimeNano}} {{.Actor.Attributes.signal}}'",
+    ).stdout
+    kills = [line.split()[1:] for line in events.splitlines() if line.startswith("litellm ")]
+    assert [signal for _, signal in kills] == ["15"], kills
+    assert begun < int(kills[0][0]) / 1e9 < ended
     started = on(HOST, "date -d \"$(docker inspect -f '{{.State.StartedAt}}' litellm)\" +%s.%N").stdout
     assert float(started) >= ended
