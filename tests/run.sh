@@ -12,6 +12,7 @@
 #   tests/run.sh unit            only the fuzz test of the input checks (no test host)
 #   tests/run.sh molecule ARGS   only molecule, e.g. `molecule converge`
 #   tests/run.sh verify [FILES]  test files on their own against the converged instance
+#   tests/run.sh fleet [FILES]   the fleet scenario's test files against its prepared hosts
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -82,6 +83,18 @@ scenario() {
   molecule destroy
 }
 
+fleet_scenario() {
+  # The fleet: molecule creates and prepares a balancer and two proxy hosts;
+  # the tests run examples/fleet's playbooks on them (docs/testing.md).
+  molecule destroy -s fleet
+  trap 'molecule destroy -s fleet >/dev/null 2>&1 || true' EXIT
+  molecule create -s fleet
+  molecule prepare -s fleet
+  bash tests/run.sh fleet
+  trap - EXIT
+  molecule destroy -s fleet
+}
+
 demo() {
   # The README's first command, on this machine (port 4000), then removed
   # again with the demo's inventory; the stand-in it started is stopped by its id.
@@ -96,7 +109,7 @@ bench_smoke() {
   # holds only what a full benchmark run writes.
   local out
   out=$(mktemp -d)
-  bench/run.sh --repeats 1 --duration 1 --concurrency 8 --models 7 --hosts 1 --settings 'defaults;1 worker' \
+  bench/run.sh --repeats 1 --duration 1 --concurrency 8 --models 7 --hosts 1 --settings 'defaults' \
     --out "$out"
   python - "$out/results.json" <<'PY'
 import json, sys
@@ -106,6 +119,7 @@ assert {"first_deploy", "downtime", "models", "hosts", "settings", "load", "memo
 assert all(s["cpu_ms_per_request"] > 0 for s in r["settings"]), r["settings"]
 PY
   rm -rf "$out"
+  ! docker inspect litellm >/dev/null 2>&1 || { echo "the benchmark left its container" >&2; return 1; }
 }
 
 case "${1:-all}" in
@@ -124,6 +138,13 @@ case "${1:-all}" in
     pytest -p no:cacheprovider --connection=ansible --ansible-inventory="$MOLECULE_INVENTORY_FILE" --hosts=all -v --durations=10 \
       "${@:-molecule/default/tests}"
     ;;
+  fleet)
+    # The fleet's test files against the hosts `molecule prepare -s fleet` left
+    # (the tests reach them with docker exec; they deploy the fleet themselves).
+    shift
+    export MOLECULE_PROJECT_DIRECTORY="$root"
+    pytest -p no:cacheprovider -v --durations=5 "${@:-molecule/fleet/tests}"
+    ;;
   all)
     # Only a full run rewrites the generated reports (reports/).
     export LITELLM_FULL_RUN=1
@@ -140,6 +161,8 @@ case "${1:-all}" in
     timed "test images (build or cache)" images
     step "molecule: the default scenario"
     timed "molecule scenario default" scenario
+    step "molecule: the fleet scenario (examples/fleet on a balancer and two proxy hosts)"
+    timed "molecule scenario fleet" fleet_scenario
     step "the demo: demo/deploy.sh on this machine, then removed again"
     timed "demo" demo
     step "benchmark smoke run (--repeats 1, short; bench/results untouched)"
@@ -148,5 +171,5 @@ case "${1:-all}" in
     printf '%s\n' "${durations[@]}"
     printf '%-34s %3dm%02ds\n' "total (tooling install included)" $((SECONDS / 60)) $((SECONDS % 60))
     ;;
-  *) echo "usage: tests/run.sh [lint|unit|molecule ARGS|verify [FILES]|all]" >&2; exit 2 ;;
+  *) echo "usage: tests/run.sh [lint|unit|molecule ARGS|verify [FILES]|fleet [FILES]|all]" >&2; exit 2 ;;
 esac

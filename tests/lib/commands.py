@@ -24,7 +24,8 @@ TESTS = ROOT / "molecule" / "default" / "tests"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 HEADING = re.compile(r"^#{1,6} (.+)$", re.M)
 
-# (pattern of the command, what runs it). Test files are relative to TESTS.
+# (pattern of the command, what runs it). Test files are relative to TESTS,
+# or to the repository when they name a directory.
 WHERE: list[tuple[str, str]] = [
     (r"^tests/run\.sh$", "the suite itself (.ci/run)"),
     (r"^tests/run\.sh molecule converge$", "the suite: its converge step runs this command"),
@@ -36,6 +37,10 @@ WHERE: list[tuple[str, str]] = [
     (r"^cat /etc/litellm/config\.yaml$", "test_97_manual.py"),
     (r"^(KEY=|curl )", "test_97_manual.py"),
     (r"^ansible-vault create ", "test_97_manual.py"),
+    (
+        r"^ansible-playbook -i inventory/hosts\.yml (balancer|site)\.yml --vault-password-file ~/\.vault-pass$",
+        "molecule/fleet/tests/conftest.py",
+    ),
     (r"^ansible-playbook -i \S+ site\.yml --(ask-vault-pass|vault-password-file \S+)$", "test_97_manual.py"),
     (r"^docker (save|load) ", "test_97_manual.py"),
     (r"^aws ec2 ", "not here: it changes an EC2 instance, and AWS is unreachable from these machines"),
@@ -76,8 +81,21 @@ def commands(block: Block) -> list[str]:
     return found
 
 
-def where(command: str) -> tuple[str, str] | None:
-    return next((entry for entry in WHERE if re.search(entry[0], command)), None)
+def readers(what: str) -> list[Path]:
+    """The test file an entry names and its conftest.py ([] for what is not a test file)."""
+    test = ROOT / what if "/" in what else TESTS / what
+    return [test, test.parent / "conftest.py"] if what.endswith(".py") else []
+
+
+def reads(what: str, heading: str) -> bool:
+    return not readers(what) or heading in "".join(p.read_text() for p in readers(what))
+
+
+def where(command: str, heading: str = "") -> tuple[str, str] | None:
+    """The entry that runs command: of those that match, the first whose test
+    reads the block's section (the same command can stand in two sections)."""
+    found = [entry for entry in WHERE if re.search(entry[0], command)]
+    return next((entry for entry in found if reads(entry[1], heading)), found[0] if found else None)
 
 
 def main() -> int:
@@ -86,15 +104,14 @@ def main() -> int:
     for path in MANUAL:
         for block in (b for b in blocks(path) if b.lang == "sh"):
             for command in commands(block):
-                entry = where(command)
+                entry = where(command, block.heading)
                 name = f"{path.relative_to(ROOT)} ({block.heading}): {command}"
                 if entry is None:
                     problems.append(f"{name}: not exercised anywhere (add it to a test, or to WHERE)")
                     continue
                 used.add(entry[0])
                 what = entry[1]
-                readers = [TESTS / what, TESTS / "conftest.py"] if what.endswith(".py") else []
-                if readers and block.heading not in "".join(p.read_text() for p in readers):
+                if not reads(what, block.heading):
                     problems.append(f"{name}: {what} does not read the section {block.heading!r}")
                 if "--check" not in sys.argv:
                     print(f"{name}\n    -> {what}")

@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,9 @@ import yaml
 from ansible.parsing.vault import VaultLib, VaultSecret
 
 PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
+sys.path.insert(0, str(PROJECT / "tests" / "lib"))
+import commands as manual  # noqa: E402 - found through the path above
+
 RESOURCES = PROJECT / "molecule" / "resources"
 BALANCER = "litellm-fleet-balancer"
 PROXIES = ("litellm-fleet-1", "litellm-fleet-2")
@@ -70,25 +75,23 @@ class Fleet:
     directory: Path
     secrets: dict[str, str] = field(repr=False)  # never in a failing test's output
 
-    def play(self, playbook: str, *args: str, background: bool = False, fails: bool = False) -> Any:
-        """ansible-playbook as the README gives it, in the example's copy (its
-        output; fails: it must fail)."""
-        command = [
-            "ansible-playbook",
-            "-i",
-            "inventory/hosts.yml",
-            playbook,
-            "--vault-password-file",
-            "vault-pass",
-            *args,
-        ]
-        env = {**os.environ, "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks", "ANSIBLE_NOCOLOR": "1"}
+    def run(self, command: str, background: bool = False, fails: bool = False) -> Any:
+        """A command of the README's fleet section, in the example's copy, with
+        the vault password in ~/.vault-pass (HOME is the copy). Its output; or
+        the running process (background); fails: it must fail."""
+        env = {**os.environ, "HOME": str(self.directory), "ANSIBLE_NOCOLOR": "1"}
+        env["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.posix.profile_tasks"
         if background:  # its output goes to a file: a pipe nobody reads would block it
             output = (self.directory / "background.out").open("w+")
-            return subprocess.Popen(command, cwd=self.directory, env=env, stdout=output, stderr=subprocess.STDOUT)
-        result = subprocess.run(command, cwd=self.directory, env=env, capture_output=True, text=True)
-        assert (result.returncode != 0) == fails, f"{playbook}: exit {result.returncode}: {result.stdout[-3000:]}"
+            return subprocess.Popen(["bash", "-c", command], cwd=self.directory, env=env, stdout=output, stderr=output)
+        result = subprocess.run(["bash", "-c", command], cwd=self.directory, env=env, capture_output=True, text=True)
+        assert (result.returncode != 0) == fails, f"{command}: exit {result.returncode}: {result.stdout[-3000:]}"
         return result.stdout
+
+    def play(self, playbook: str, *args: str, background: bool = False, fails: bool = False) -> Any:
+        """ansible-playbook as the README's fleet section runs it, with more arguments."""
+        command = f"ansible-playbook -i inventory/hosts.yml {playbook} --vault-password-file ~/.vault-pass"
+        return self.run(f"{command} {shlex.join(args)}", background=background, fails=fails)
 
     def settings(self, **changes: Any) -> None:
         """Change the test settings, as an operator edits group_vars."""
@@ -138,10 +141,12 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
     secrets = {k: v for k, v in secrets.items() if k.startswith("litellm_")} | {
         "litellm_redis_password": REDIS_PASSWORD
     }
-    (directory / "vault-pass").write_bytes(password + b"\n")
-    (directory / "vault-pass").chmod(0o600)
+    (directory / ".vault-pass").write_bytes(password + b"\n")
+    (directory / ".vault-pass").chmod(0o600)
+    # As the README asks: the values under vault_ names, which group_vars refer to.
+    vaulted = yaml.safe_dump({f"vault_{name}": value for name, value in secrets.items()})
     (directory / "inventory" / "group_vars" / "all" / "vault.yml").write_bytes(
-        vault.encrypt(yaml.safe_dump(secrets), VaultSecret(password))
+        vault.encrypt(vaulted, VaultSecret(password))
     )
     hosts = {
         "all": {
@@ -166,9 +171,9 @@ def all_up() -> bool:
 
 @pytest.fixture(scope="session")
 def deployed(fleet: Fleet) -> Fleet:
-    """The fleet as the README's first two commands leave it."""
-    fleet.play("balancer.yml")
-    fleet.play("site.yml")
+    """The fleet as the README's commands (A fleet behind HAProxy: Rolling out) leave it."""
+    for command in manual.commands(manual.section(PROJECT / "README.md", "Rolling out")[0]):
+        fleet.run(command)
     return fleet
 
 
