@@ -32,15 +32,15 @@ def stop_load() -> list[dict[str, object]]:
 
 
 def seconds_per_host(output: str) -> dict[str, float]:
-    """Each host's turn, from 'Take the host out' to the end of 'Put the host
-    back', from profile_tasks' running total printed after each task header."""
+    """Each host's turn, from reading HAProxy's state of it to the end of 'Put
+    the host back', from profile_tasks' running total printed after each task header."""
     steps = [
         (m[1], int(m[2]) * 3600 + int(m[3]) * 60 + float(m[4]))
         for m in re.finditer(
-            r"^(TASK \[[^\]]*\]|PLAY RECAP)[^\n]*\n(?:.*\n)*?.*?(\d+):(\d+):(\d+\.\d+) \*+$", output, re.M
+            r"^(TASK \[[^\]]*\]|PLAY RECAP)[^\n]*\n(?:.*\n)*?.*?(\d+):(\d+):(\d+\.\d+) \*+\s*$", output, re.M
         )
     ]
-    starts = [t for (name, t) in steps if name.startswith("TASK [Take the host out")]
+    starts = [t for (name, t) in steps if name.startswith("TASK [Read HAProxy's state of the host")]
     ends = [steps[i + 1][1] for i, (name, _) in enumerate(steps[:-1]) if name.startswith("TASK [Put the host back")]
     return {host: round(end - begin, 1) for host, begin, end in zip(PROXIES, starts, ends, strict=False)}
 

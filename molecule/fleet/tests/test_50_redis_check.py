@@ -9,7 +9,8 @@ import re
 import pytest
 from conftest import PROJECT, PROXIES, REDIS_PASSWORD, Fleet, on
 
-HOST = PROXIES[1]
+# The host test_40 converged last: its first run here usually changes nothing.
+HOST = PROXIES[0]
 ROLE = str(PROJECT / "molecule" / "fleet" / "role.yml")
 ASK = "Ask Redis for a PING from a container on the proxy's network"
 
