@@ -59,6 +59,7 @@ def test_a_rolling_update_under_load_fails_no_request(deployed: Fleet) -> None:
         run = deployed.play("site.yml", background=True)
         wait_for(lambda: serving_digest(PROXIES[0]) == new_digest, 300, "the first host's new build")
         moved_digest = publish_build("rollout-2")
+        moved_at = time.time()
         run.wait(timeout=600)
         image_out = (deployed.directory / "background.out").read_text()
         assert run.returncode == 0, image_out[-3000:]
@@ -73,6 +74,9 @@ def test_a_rolling_update_under_load_fails_no_request(deployed: Fleet) -> None:
         assert "ttl: 300" in on(host, "cat /etc/litellm/config.yaml").stdout
         assert serving_digest(host) == new_digest != first_digest
     assert moved_digest != new_digest
+    # The tag moved before the second host's turn made its new container.
+    created = on(PROXIES[1], "date -d \"$(docker inspect -f '{{.Created}}' litellm)\" +%s.%N").stdout
+    assert float(created) > moved_at
     wait_for(all_up, 15, "HAProxy to see every host up")
     write_report(results, {"config change (restart)": config_out, "new image (recreate)": image_out})
 

@@ -12,12 +12,26 @@ from conftest import BALANCER, KEY_FILE, PROJECT, PROXIES, Fleet, on, proxy_url,
 HOST = PROXIES[0]
 
 
+def canary_ready() -> bool:
+    """Whether the role's canary on HOST answers /health/readiness (the live
+    proxy's restart follows within seconds)."""
+    address = on(HOST, "docker inspect -f '{{.NetworkSettings.IPAddress}}' litellm-canary", check=False).stdout.strip()
+    probe = f"curl -sf -o /dev/null http://{address}:4000/health/readiness"
+    return bool(address) and on(HOST, probe, check=False).returncode == 0
+
+
 def test_a_stream_in_flight_survives_a_restart(deployed: Fleet) -> None:
+    # A config change on this host alone, by the role itself (no drain).
+    deployed.settings(litellm_cache_ttl=120)
+    run = deployed.play(str(PROJECT / "molecule" / "fleet" / "role.yml"), "--limit", HOST, background=True)
+    # Once the canary serves, a 25 s stream straight to the live proxy (HAProxy
+    # would drain the host first): the restart comes while it runs, and
+    # LiteLLM has 30 s (GRACEFUL_SHUTDOWN_TIMEOUT) to finish it.
+    wait_for(canary_ready, 120, "the role's canary")
     body = json.dumps(
-        {"model": "claude-sonnet-4", "stream": True, "messages": [{"role": "user", "content": "[standin:slow=30] hi"}]}
+        {"model": "claude-sonnet-4", "stream": True, "messages": [{"role": "user", "content": "[standin:slow=25] hi"}]}
     )
     on(BALANCER, "rm -f /tmp/stream.out /tmp/stream.end; cat > /tmp/stream.json", stdin=body)
-    # Straight to the host (HAProxy would drain it first): the stream runs 30 s.
     curl = (
         f'curl -sN -H "Authorization: Bearer $(cat {KEY_FILE})" -H Content-Type:application/json'
         f" -d @/tmp/stream.json {proxy_url(HOST)}/v1/chat/completions > /tmp/stream.out"
@@ -25,9 +39,7 @@ def test_a_stream_in_flight_survives_a_restart(deployed: Fleet) -> None:
     on(BALANCER, f"setsid nohup bash -c '{curl}; date +%s.%N > /tmp/stream.end' >/dev/null 2>&1 < /dev/null &")
     wait_for(lambda: "data:" in on(BALANCER, "cat /tmp/stream.out", check=False).stdout, 30, "the stream's first chunk")
     begun = time.time()
-    # A config change on this host alone, by the role itself (no drain).
-    deployed.settings(litellm_cache_ttl=120)
-    deployed.play(str(PROJECT / "molecule" / "fleet" / "role.yml"), "--limit", HOST)
+    assert run.wait(timeout=300) == 0, (deployed.directory / "background.out").read_text()[-3000:]
     wait_for(lambda: on(BALANCER, "test -s /tmp/stream.end", check=False).returncode == 0, 90, "the stream's end")
     ended = float(on(BALANCER, "cat /tmp/stream.end").stdout)
     stream = on(BALANCER, "cat /tmp/stream.out").stdout
