@@ -10,6 +10,7 @@ value of a secret: preflight prints them as they are.
 from __future__ import annotations
 
 import ipaddress
+import json
 import posixpath
 import re
 import unicodedata
@@ -573,6 +574,22 @@ def to_yaml(value: Any) -> str:
     )
 
 
+_SURROGATE_PAIR = re.compile(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})")
+
+
+def quote(value: Any) -> str:
+    """value as a YAML double-quoted scalar of ASCII characters. JSON's escapes
+    are YAML's, but for a character beyond U+FFFF, which JSON writes as a
+    surrogate pair and YAML reads back as two broken characters: that one is
+    written as YAML's \\UXXXXXXXX."""
+
+    def join(pair: re.Match[str]) -> str:
+        high, low = int(pair[1], 16) - 0xD800, int(pair[2], 16) - 0xDC00
+        return f"\\U{0x10000 + (high << 10) + low:08x}"
+
+    return _SURROGATE_PAIR.sub(join, json.dumps(str(value)))
+
+
 def mask(text: Any, variables: Mapping[str, Any]) -> str:
     """text with every secret's value replaced (longest first), for failure
     messages that show log lines."""
@@ -589,5 +606,6 @@ class FilterModule:
             "litellm_config_secret_paths": config_secret_paths,
             "litellm_mask": mask,
             "litellm_to_yaml": to_yaml,
+            "litellm_quote": quote,
             "litellm_system_dir": system_dir,
         }

@@ -328,6 +328,13 @@ def test_redis_and_stop_timeout_checks(change: dict[str, Any], refused: str) -> 
     assert "fz-pass" not in " ".join(errors)
 
 
+@pytest.mark.parametrize("name", ["\U00010000", "claude-\U0001f600", "é\u2028x", 'a"b\\c'])
+def test_any_alias_reads_back_exactly_from_config_yaml(name: str) -> None:
+    # Found by the fuzz test: a character beyond U+FFFF, written as JSON's
+    # surrogate pair, read back from YAML as two broken characters.
+    check("litellm_models", {**defaults(), "litellm_models": [{"name": name, "model": "us.anthropic.claude-opus-5"}]})
+
+
 def test_the_defaults_with_test_secrets_are_accepted() -> None:
     assert checks.input_errors(defaults()) == []
     assert_rendered_exactly(defaults())
