@@ -318,9 +318,7 @@ def _check_network(v: Mapping[str, Any], errors: list[str]) -> None:
     if port is None or not 1 <= port <= 65535:
         errors.append("litellm_port must be a number within 1-65535")
     address = v.get("litellm_bind_address")
-    try:
-        ipaddress.ip_address(str(address))
-    except ValueError:
+    if not _ip(str(address)):
         errors.append("litellm_bind_address must be an IPv4 or IPv6 address (0.0.0.0 or :: for every interface)")
     endpoint = v.get("litellm_bedrock_runtime_endpoint")
     if endpoint not in (None, "") and not _url(endpoint):
