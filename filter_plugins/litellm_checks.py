@@ -100,6 +100,9 @@ ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}")
 SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
 EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}")
 CONTAINER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}")
+# The characters of an image reference; Docker reads * ? [ ] \ in a reference
+# filter as a pattern (preflight.yml looks the image up by one).
+IMAGE_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@-]*")
 SIZE = re.compile(r"[0-9]+[kmg]")
 MEMORY = re.compile(r"([0-9]+[bkmg]?|auto)?")
 DURATION = re.compile(r"[0-9]+(ms|s|m|h)")
@@ -404,7 +407,7 @@ def _check_container(v: Mapping[str, Any], errors: list[str]) -> None:
             "litellm_config_dir must be an absolute, normalised path of its own (not / or a system directory)"
         )
     image = v.get("litellm_image")
-    if not isinstance(image, str) or not image or line_problem(image) or any(c.isspace() for c in image):
+    if not isinstance(image, str) or not IMAGE_REFERENCE.fullmatch(image):
         errors.append("litellm_image must be an image reference (name:tag or name@sha256:digest)")
     if not isinstance(v.get("litellm_container_name"), str) or not CONTAINER_NAME.fullmatch(
         v["litellm_container_name"]

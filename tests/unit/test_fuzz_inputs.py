@@ -378,6 +378,25 @@ def test_a_malformed_address_is_refused(address: str) -> None:
     assert any(e.startswith("litellm_bind_address must be an IPv4 or IPv6 address") for e in errors)
 
 
+@pytest.mark.parametrize(
+    ("image", "ok"),
+    [
+        ("ghcr.io/berriai/litellm:main-stable", True),
+        ("registry.example:5000/litellm/litellm@sha256:" + "a" * 64, True),
+        ("docker.io/library/Python:3.11", True),
+        ("ghcr.io/berriai/litellm:*", False),  # a pattern in Docker's reference filter
+        ("ghcr.io/berriai/[litellm]", False),
+        ("litellm?", False),
+        ("", False),
+        ("-litellm", False),
+        ("litellm\nlatest", False),
+    ],
+)
+def test_the_image_must_be_a_plain_reference(image: str, ok: bool) -> None:
+    errors = checks.input_errors({**defaults(), "litellm_image": image})
+    assert any(e.startswith("litellm_image must be an image reference") for e in errors) is not ok
+
+
 @pytest.mark.parametrize("directory", ["/", "/etc", "/etc/", "/etc/ssl", "/var/lib/docker", "/usr//", "etc/litellm"])
 def test_a_system_or_relative_directory_is_refused(directory: str) -> None:
     errors = checks.input_errors({**defaults(), "litellm_config_dir": directory})

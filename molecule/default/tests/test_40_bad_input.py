@@ -227,7 +227,7 @@ def test_the_preflight_tag_runs_the_checks_alone(host: Any, secrets: dict[str, s
     assert good.changed == 0
     for task in (
         "Check the role's input",
-        "Ask Docker Engine for the LiteLLM containers",
+        "Ask Docker Engine for the LiteLLM containers and image",
         "Read the salt key's fingerprint",
     ):
         assert task_status(good.output, task) == "ok"

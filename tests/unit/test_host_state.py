@@ -1,0 +1,64 @@
+"""library/litellm_host_state.py: the one look at litellm_config_dir gives what
+ansible.builtin.stat, find (file_type: file, hidden, get_checksum) and slurp gave."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "library"))
+import litellm_host_state as state  # noqa: E402 - found through the path above
+
+
+def test_a_missing_directory_and_a_file_in_its_place(tmp_path: Path) -> None:
+    assert state.look(tmp_path / "absent", []) == {
+        "directory": {"exists": False, "isdir": False},
+        "files": {},
+        "contents": {},
+    }
+    (tmp_path / "file").write_text("x")
+    assert state.look(tmp_path / "file", [])["directory"] == {"exists": True, "isdir": False}
+
+
+def test_regular_files_with_checksum_owner_and_mode(tmp_path: Path) -> None:
+    directory = tmp_path / "litellm"
+    directory.mkdir(mode=0o700)
+    os.chmod(directory, 0o700)
+    (directory / "config.yaml").write_text("model_list: []\n")
+    os.chmod(directory / "config.yaml", 0o644)
+    (directory / ".managed-by-litellm-role").write_text("marker\n")
+    (directory / "litellm.env").write_text("A=1\n")
+    os.chmod(directory / "litellm.env", 0o600)
+    (directory / "sub").mkdir()
+    (directory / "link").symlink_to(directory / "config.yaml")
+    result = state.look(directory, [])
+    me = (os.getuid(), os.getgid())
+    assert result["directory"] == {"exists": True, "isdir": True, "uid": me[0], "gid": me[1], "mode": "0700"}
+    assert sorted(result["files"]) == [".managed-by-litellm-role", "config.yaml", "litellm.env"]
+    assert result["files"]["config.yaml"] == {
+        "sha1": hashlib.sha1(b"model_list: []\n").hexdigest(),  # noqa: S324 - the checksum find gives
+        "uid": me[0],
+        "gid": me[1],
+        "mode": "0644",
+    }
+    assert result["files"]["litellm.env"]["mode"] == "0600"
+    assert result["contents"] == {}
+
+
+def test_only_the_files_asked_for_are_read_and_at_most_64_kib(tmp_path: Path) -> None:
+    (tmp_path / "served.json").write_text('{"files": {}}\n')
+    (tmp_path / "salt-key.fingerprint").write_bytes(b"a" * (state.MAX_READ + 10))
+    (tmp_path / "litellm.env").write_text("SECRET=1\n")
+    result = state.look(tmp_path, ["served.json", "salt-key.fingerprint", "not-there"])
+    assert result["contents"] == {"served.json": '{"files": {}}\n', "salt-key.fingerprint": "a" * state.MAX_READ}
+
+
+def test_no_systemctl_means_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(state.shutil, "which", lambda _name: None)
+    assert state.unit_enabled("docker.service") is None
+    assert state.unit_enabled("") is None
