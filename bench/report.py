@@ -104,7 +104,8 @@ def headline(r: dict[str, Any]) -> list[list[str]]:
         b = r["best_setting"]
         rows.append(
             [
-                "CPU per request, defaults vs the cheapest eligible setting",
+                "CPU per request, defaults vs the cheapest eligible setting"
+                + (" (median over the load grid)" if "grid_ratios" in b else ""),
                 "defaults",
                 b["setting"],
                 f"{b['defaults_to_best']:.3f}x",
@@ -184,9 +185,31 @@ def markdown(doc: dict[str, Any]) -> str:
         )
     if r.get("hosts"):
         lines += ["", "Hosts (test-host containers on this machine, Docker connection, default forks):", ""]
+        h = r["hosts"]
+        vcpus = int(m["vcpus"])
         lines += table(
-            ["hosts", "no-change run"], [[str(x["hosts"]), seconds(x["no_change_s"])] for x in r["hosts"]["no_change"]]
+            ["hosts", "no-change run", "CPU busy (all vCPUs)", "machine busy"],
+            [
+                [
+                    str(x["hosts"]),
+                    seconds(x["no_change_s"]),
+                    f"{x['busy_cpu_s']['median']:.1f} CPU-s" if "busy_cpu_s" in x else "",
+                    f"{x['busy_cpu_s']['median'] / (x['no_change_s']['median'] * vcpus):.0%}"
+                    if "busy_cpu_s" in x
+                    else "",
+                ]
+                for x in h["no_change"]
+            ],
         )
+        if "cpu_floor_ratio" in h:
+            most = h["no_change"][-1]
+            lines += [
+                "",
+                f"{most['hosts']} hosts' no-change runs keep the machine's {vcpus} vCPUs busy for "
+                f"{most['busy_cpu_s']['median']:.1f} CPU-s: they cannot end sooner than {h['cpu_floor_s']:.1f} s, "
+                f"{h['cpu_floor_ratio']:.2f}x one host's run, whatever the role does with its time "
+                f"(target {h['target_ratio']}x).",
+            ]
     if r.get("settings"):
         lines += ["", "Settings one at a time, c=8 plain (CPU from the container's cgroup):", ""]
         lines += table(

@@ -595,8 +595,13 @@ def mask(text: Any, variables: Mapping[str, Any]) -> str:
     """text with every secret's value replaced (longest first), for failure
     messages that show log lines."""
     result = str(text)
-    for value in sorted(secret_values(variables).values(), key=len, reverse=True):
-        result = result.replace(value.strip(), MASK)
+    forms: set[str] = set()
+    for value in secret_values(variables).values():
+        value = value.strip()
+        # As JSON log lines quote it too: \" \\ \n and \uXXXX escapes.
+        forms |= {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+    for form in sorted(forms, key=len, reverse=True):
+        result = result.replace(form, MASK)
     return result
 
 

@@ -44,6 +44,10 @@ options:
     description: The systemd unit to ask about; empty to skip the question.
     type: str
     default: docker.service
+  port:
+    description: A TCP port to look for listeners on (0 to skip the question).
+    type: int
+    default: 0
 """
 
 RETURN = r"""
@@ -58,6 +62,9 @@ contents:
   type: dict
 unit_enabled:
   description: Whether O(unit) is enabled at boot; null when it could not be asked.
+  type: bool
+port_listened:
+  description: Whether a socket listens on TCP O(port) (/proc/net/tcp and tcp6); null when unknown.
   type: bool
 """
 
@@ -112,12 +119,29 @@ def unit_enabled(unit: str) -> bool | None:
     return answer.stdout.strip() == "enabled"
 
 
+def port_listened(port: int, tables: tuple[str, ...] = ("/proc/net/tcp", "/proc/net/tcp6")) -> bool | None:
+    """Whether a socket listens on TCP port; None when no table could be read."""
+    known = None
+    for table in tables:
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        known = False
+        for row in rows:
+            fields = row.split()  # sl local_address rem_address st ...: st 0A is LISTEN
+            if len(fields) > 3 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                return True
+    return known if port else None
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "path": {"type": "path", "required": True},
             "read": {"type": "list", "elements": "str", "default": []},
             "unit": {"type": "str", "default": "docker.service"},
+            "port": {"type": "int", "default": 0},
         },
         supports_check_mode=True,
     )
@@ -127,7 +151,12 @@ def main() -> None:
     except OSError as error:
         # The path and the error's kind only: never a file's content.
         module.fail_json(msg=f"could not read {path}: {error.strerror or type(error).__name__}")
-    module.exit_json(changed=False, unit_enabled=unit_enabled(module.params["unit"]), **result)
+    module.exit_json(
+        changed=False,
+        unit_enabled=unit_enabled(module.params["unit"]),
+        port_listened=port_listened(module.params["port"]),
+        **result,
+    )
 
 
 if __name__ == "__main__":

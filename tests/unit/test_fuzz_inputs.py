@@ -346,6 +346,15 @@ def test_mask_hides_every_secret() -> None:
     assert checks.mask(text, v) == "boot " + " ".join([checks.MASK] * len(SECRETS)) + " done"
 
 
+def test_mask_hides_a_secret_as_a_json_log_line_quotes_it() -> None:
+    hostile = 'sk-"quoted\\slash-é-\U0001f600-TEST-ONLY'
+    v = {**defaults(), "litellm_master_key": hostile}
+    for line in (json.dumps({"message": f"key {hostile}"}), json.dumps({"message": hostile}, ensure_ascii=False)):
+        masked = checks.mask(line, v)
+        assert "quoted" not in masked, masked
+        assert checks.MASK in masked
+
+
 def pytest_sessionfinish_report() -> None:
     """Writes reports/fuzz.{json,md}; called by the session hook in conftest.py."""
     if not TRIED or os.environ.get("LITELLM_FULL_RUN") != "1":

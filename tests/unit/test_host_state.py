@@ -62,3 +62,22 @@ def test_no_systemctl_means_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(state.shutil, "which", lambda _name: None)
     assert state.unit_enabled("docker.service") is None
     assert state.unit_enabled("") is None
+
+
+def test_a_listening_port_is_found_in_proc_net_tables(tmp_path: Path) -> None:
+    header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+    tcp = tmp_path / "tcp"
+    tcp.write_text(
+        header
+        # 8080 listens; 4000 has an established connection only
+        + "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1\n"
+        + "   1: 0100007F:0FA0 0100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 2\n"
+    )
+    tcp6 = tmp_path / "tcp6"
+    tcp6.write_text(header + "   0: 00000000000000000000000000000000:0FA1 00000000000000000000000000000000:0000 0A x\n")
+    tables = (str(tcp), str(tcp6))
+    assert state.port_listened(8080, tables) is True
+    assert state.port_listened(4001, tables) is True  # on IPv6
+    assert state.port_listened(4000, tables) is False  # a connection, not a listener
+    assert state.port_listened(4000, (str(tmp_path / "none"),)) is None
+    assert state.port_listened(0, tables) is None

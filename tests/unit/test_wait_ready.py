@@ -1,0 +1,57 @@
+"""library/litellm_wait_ready.py against a loopback server that turns ready."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "library"))
+import litellm_wait_ready as ready  # noqa: E402 - found through the path above
+
+
+class Booting(BaseHTTPRequestHandler):
+    """503 for the first three requests, then 200, as a booting proxy."""
+
+    asked = 0
+
+    def do_GET(self) -> None:
+        type(self).asked += 1
+        self.send_response(200 if type(self).asked > 3 else 503)
+        self.end_headers()
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    Booting.asked = 0
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Booting)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/health/readiness"
+    httpd.shutdown()
+
+
+def test_it_returns_at_the_first_200(server: str) -> None:
+    status, what, waited = ready.wait(server, timeout=10, interval=0.05)
+    assert (status, what) == (200, "200")
+    assert Booting.asked == 4
+    assert waited < 5
+
+
+def test_it_gives_up_with_the_last_answer() -> None:
+    with socket.socket() as free:  # a loopback port nothing listens on
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    status, what, waited = ready.wait(f"http://127.0.0.1:{port}/health/readiness", timeout=0.5, interval=0.1)
+    assert status == -1
+    assert what == "ConnectionRefusedError"
+    assert 0.5 <= waited < 5
