@@ -118,13 +118,14 @@ def headline(r: dict[str, Any]) -> list[list[str]]:
 
 def settings_rows(r: dict[str, Any]) -> list[list[str]]:
     base = next((s for s in r.get("settings", []) if s["setting"] == "defaults"), None)
+    same = set(r.get("best_setting", {}).get("same_as_defaults", [])) - {"defaults"}
     rows = []
     for s in r.get("settings", []):
         versus = f"{s['cpu_ms_per_request'] / base['cpu_ms_per_request']:.2f}x" if base else ""
         logs = ", ".join(k for k, v in s["logs"].items() if v) or "neither"
         rows.append(
             [
-                s["setting"],
+                s["setting"] + (" (the defaults on this machine)" if s["setting"] in same else ""),
                 str(s["workers"]),
                 f"{s['cpu_ms_per_request']:.2f}",
                 versus,
