@@ -182,7 +182,14 @@ def markdown(doc: dict[str, Any]) -> str:
         lines += ["", "Models (this machine, local connection):", ""]
         lines += table(
             ["models", "first deploy", "no-change run"],
-            [[str(x["models"]), f"{x['first_deploy_s']:.1f} s", seconds(x["no_change_s"])] for x in r["models"]],
+            [
+                [
+                    str(x["models"]),
+                    seconds(x["first_deploy"]) if "first_deploy" in x else f"{x['first_deploy_s']:.1f} s",
+                    seconds(x["no_change_s"]),
+                ]
+                for x in r["models"]
+            ],
         )
     if r.get("hosts"):
         lines += ["", "Hosts (test-host containers on this machine, Docker connection, default forks):", ""]
