@@ -143,6 +143,8 @@ def expected_env(v: dict[str, Any]) -> dict[str, str]:
         env["REDIS_PASSWORD"] = v["litellm_redis_password"]
     if v["litellm_redis_ssl"]:
         env["REDIS_SSL"] = "True"
+    if v["litellm_json_logs"]:
+        env["JSON_LOGS"] = "True"
     if v["litellm_local_model_cost_map"]:
         env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
     if v["litellm_https_proxy"]:
