@@ -2,11 +2,12 @@
 """One look at what the litellm role keeps on a host, in one module call.
 
 A run that changes nothing is what operators run most, and every module call
-costs about a third of a second. ansible.builtin.stat, find and two slurps
-gave the same answers in four calls: this module reads litellm_config_dir,
-its regular files (sha1, owner, group, mode) and the small state files the role
-reads back (the salt key's fingerprint and the record of what served), and
-says whether Docker's systemd unit is enabled. It only reads.
+costs about a third of a second. ansible.builtin.stat, find, two slurps, a
+service look and ss gave these answers in up to six calls: this module reads
+litellm_config_dir, its regular files (sha1, owner, group, mode) and the small
+state files the role reads back (the salt key's fingerprint and the record of
+what served), says whether Docker's systemd unit is enabled and whether
+anything listens on the proxy's port. It only reads.
 """
 
 from __future__ import annotations
@@ -120,7 +121,9 @@ def unit_enabled(unit: str) -> bool | None:
 
 
 def port_listened(port: int, tables: tuple[str, ...] = ("/proc/net/tcp", "/proc/net/tcp6")) -> bool | None:
-    """Whether a socket listens on TCP port; None when no table could be read."""
+    """Whether a socket listens on TCP port; None when not asked or no table could be read."""
+    if not port:
+        return None
     known = None
     for table in tables:
         try:
@@ -132,7 +135,7 @@ def port_listened(port: int, tables: tuple[str, ...] = ("/proc/net/tcp", "/proc/
             fields = row.split()  # sl local_address rem_address st ...: st 0A is LISTEN
             if len(fields) > 3 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
                 return True
-    return known if port else None
+    return known
 
 
 def main() -> None:
