@@ -160,8 +160,8 @@ def test_a_live_step_docker_refuses_restores_the_container_and_every_file(host: 
     report("protected", "Docker refuses the live container after the canary", "previous container and files back")
 
 
-def interrupted_converge(extra_vars: dict[str, Any], after: str) -> str:
-    """Run converge and kill it (and its workers) as soon as `after` is printed."""
+def interrupted_converge(extra_vars: dict[str, Any], task: str) -> str:
+    """Run converge and kill it (and its workers) as soon as `task` has printed its result."""
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "extra.json").write_text(json.dumps(extra_vars))
         command = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(RESOURCES / "converge.yml")]
@@ -176,9 +176,11 @@ def interrupted_converge(extra_vars: dict[str, Any], after: str) -> str:
         seen = []
         assert proc.stdout is not None
         deadline = time.monotonic() + 600
+        started = False
         for line in proc.stdout:
             seen.append(line)
-            if after in line or time.monotonic() > deadline:
+            started = started or f": {task}]" in line
+            if (started and line.startswith(("changed:", "ok:"))) or time.monotonic() > deadline:
                 os.killpg(proc.pid, signal.SIGKILL)  # like a lost SSH session: no handler runs
                 break
         proc.wait(timeout=60)
@@ -189,7 +191,7 @@ def test_an_interrupted_run_is_finished_by_the_next(host: Any, secrets: dict[str
     change = {"litellm_port": PORT, "litellm_ca_bundle": ca_bundle(host), "litellm_models": [*default_models(), MARK]}
     started = inspect(host)["State"]["StartedAt"]
     last_good = sha1(host, "config.yaml.last-good")
-    output = interrupted_converge(change, after="(item=config.yaml)")
+    output = interrupted_converge(change, task="Move the new files into place")
     assert "Move the new files into place" in output
     assert leaked(output, secrets) == []
     # Where the run stopped: the new config.yaml is live, the proxy still

@@ -43,7 +43,7 @@ def test_check_diff_on_a_deployed_host_shows_the_change_only(host: Any, secrets:
     }
     result = converge_ok(secrets, extra, args=["--check", "--diff"])
     assert '+  - model_name: "claude-check-mode"' in result.output  # the diff against the live config.yaml
-    assert task_status(result.output, "Write the candidate environment, TLS and CA files") == "changed"
+    assert task_status(result.output, "Write the changed files and the directory's marker") == "changed"
     assert SKIPPED_NOTE in result.output
     assert snapshot(host) == before
     canaries = run(host, f"docker events --since {since} --until $(date +%s.%N) --filter event=create", "events")
