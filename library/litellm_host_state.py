@@ -3,22 +3,28 @@
 
 A run that changes nothing is what operators run most, and every module call
 costs about a third of a second. ansible.builtin.stat, find, two slurps, a
-service look and ss gave these answers in up to six calls: this module reads
-litellm_config_dir, its regular files (sha1, owner, group, mode) and the small
-state files the role reads back (the salt key's fingerprint and the record of
-what served), says whether Docker's systemd unit is enabled and whether
-anything listens on the proxy's port. It only reads.
+service look, ss and docker_host_info gave these answers in up to seven calls:
+this module reads litellm_config_dir, its regular files (sha1, owner, group,
+mode) and the small state files the role reads back (the salt key's
+fingerprint and the record of what served), says whether Docker's systemd unit
+is enabled and whether anything listens on the proxy's port, and asks Docker
+Engine's API, on its local socket, for the container summaries and the image
+(what docker_host_info returns with verbose_output). It only reads.
 """
 
 from __future__ import annotations
 
 import hashlib
+import http.client
+import json
 import os
 import shutil
+import socket
 import stat
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -49,6 +55,14 @@ options:
     description: A TCP port to look for listeners on (0 to skip the question).
     type: int
     default: 0
+  containers:
+    description: Ask Docker Engine for the containers (all, running or not) whose name matches this (empty to skip).
+    type: str
+    default: ""
+  image:
+    description: Ask Docker Engine for the images that match this reference (empty to skip).
+    type: str
+    default: ""
 """
 
 RETURN = r"""
@@ -67,6 +81,14 @@ unit_enabled:
 port_listened:
   description: Whether a socket listens on TCP O(port) (/proc/net/tcp and tcp6); null when unknown.
   type: bool
+docker:
+  description: >-
+    When O(containers) or O(image) is set, can_talk_to_docker, and when it is true the
+    containers and images lists of Docker Engine's API (/containers/json, /images/json), as
+    community.docker.docker_host_info returns them with verbose_output. Only a local socket is
+    asked (DOCKER_HOST unix://, or /var/run/docker.sock): can_talk_to_docker is false when it
+    does not answer, or DOCKER_HOST names another kind of address.
+  type: dict
 """
 
 MAX_READ = 64 * 1024
@@ -138,6 +160,51 @@ def port_listened(port: int, tables: tuple[str, ...] = ("/proc/net/tcp", "/proc/
     return known
 
 
+class UnixConnection(http.client.HTTPConnection):
+    """HTTP over Docker Engine's local socket."""
+
+    def __init__(self, path: str, timeout: float = 10) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self.socket_path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.socket_path)
+
+
+def docker_socket(environ: dict[str, str]) -> str | None:
+    address = environ.get("DOCKER_HOST", "") or "unix:///var/run/docker.sock"
+    return address.removeprefix("unix://") if address.startswith("unix://") else None
+
+
+def docker_look(containers: str, image: str, path: str | None) -> dict[str, Any]:
+    """The containers whose name matches and the images of a reference; can_talk_to_docker false when unanswered."""
+    if path is None:
+        return {"can_talk_to_docker": False}
+    asks = {}
+    if containers:
+        asks["containers"] = "/containers/json?all=1&filters=" + quote(json.dumps({"name": [containers]}))
+    if image:
+        asks["images"] = "/images/json?filters=" + quote(json.dumps({"reference": [image]}))
+    answers: dict[str, Any] = {"can_talk_to_docker": True}
+    try:
+        connection = UnixConnection(path)
+        try:
+            for name, url in asks.items():
+                connection.request("GET", url)
+                response = connection.getresponse()
+                body = response.read()
+                if response.status != 200:
+                    return {"can_talk_to_docker": False}
+                answers[name] = json.loads(body)
+        finally:
+            connection.close()
+    except (OSError, http.client.HTTPException, ValueError):
+        return {"can_talk_to_docker": False}
+    return answers
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -145,6 +212,8 @@ def main() -> None:
             "read": {"type": "list", "elements": "str", "default": []},
             "unit": {"type": "str", "default": "docker.service"},
             "port": {"type": "int", "default": 0},
+            "containers": {"type": "str", "default": ""},
+            "image": {"type": "str", "default": ""},
         },
         supports_check_mode=True,
     )
@@ -154,11 +223,18 @@ def main() -> None:
     except OSError as error:
         # The path and the error's kind only: never a file's content.
         module.fail_json(msg=f"could not read {path}: {error.strerror or type(error).__name__}")
+    params = module.params
+    docker = (
+        {"docker": docker_look(params["containers"], params["image"], docker_socket(dict(os.environ)))}
+        if params["containers"] or params["image"]
+        else {}
+    )
     module.exit_json(
         changed=False,
         unit_enabled=unit_enabled(module.params["unit"]),
         port_listened=port_listened(module.params["port"]),
         **result,
+        **docker,
     )
 
 

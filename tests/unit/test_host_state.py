@@ -4,8 +4,14 @@ ansible.builtin.stat, find (file_type: file, hidden, get_checksum) and slurp gav
 from __future__ import annotations
 
 import hashlib
+import http.server
+import json
 import os
+import socketserver
 import sys
+import threading
+import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -81,3 +87,72 @@ def test_a_listening_port_is_found_in_proc_net_tables(tmp_path: Path) -> None:
     assert state.port_listened(4000, tables) is False  # a connection, not a listener
     assert state.port_listened(4000, (str(tmp_path / "none"),)) is None
     assert state.port_listened(0, tables) is None
+
+
+class FakeDocker(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """Docker Engine's API on a local socket: answers what it is asked for, as Docker would."""
+
+    daemon_threads = True
+
+    def __init__(self, path: str, status: int = 200) -> None:
+        self.asked: list[str] = []
+        self.status = status
+        super().__init__(path, FakeDockerHandler)
+
+
+class FakeDockerHandler(http.server.BaseHTTPRequestHandler):
+    def address_string(self) -> str:
+        return "local"
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        server = self.server
+        assert isinstance(server, FakeDocker)
+        server.asked.append(self.path)
+        query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+        filters = json.loads(query["filters"][0])
+        if self.path.startswith("/containers/json"):
+            body = [{"Names": [f"/{name}"], "State": "running", "all": query.get("all")} for name in filters["name"]]
+        else:
+            body = [{"Id": "sha256:1", "RepoTags": filters["reference"]}]
+        data = json.dumps(body).encode()
+        self.send_response(server.status)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def fake_docker(tmp_path: Path) -> Iterator[FakeDocker]:
+    server = FakeDocker(str(tmp_path / "docker.sock"))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_docker_is_asked_for_the_containers_and_the_image_on_one_connection(fake_docker: FakeDocker) -> None:
+    path = str(fake_docker.server_address)
+    look = state.docker_look("litellm", "ghcr.io/berriai/litellm:main-stable", path)
+    assert look == {
+        "can_talk_to_docker": True,
+        "containers": [{"Names": ["/litellm"], "State": "running", "all": ["1"]}],
+        "images": [{"Id": "sha256:1", "RepoTags": ["ghcr.io/berriai/litellm:main-stable"]}],
+    }
+    assert [url.split("?")[0] for url in fake_docker.asked] == ["/containers/json", "/images/json"]
+
+
+def test_docker_that_does_not_answer_or_answers_an_error(tmp_path: Path, fake_docker: FakeDocker) -> None:
+    assert state.docker_look("litellm", "", str(tmp_path / "absent.sock")) == {"can_talk_to_docker": False}
+    fake_docker.status = 500
+    assert state.docker_look("litellm", "x", str(fake_docker.server_address)) == {"can_talk_to_docker": False}
+
+
+def test_only_a_local_socket_is_asked() -> None:
+    assert state.docker_socket({}) == "/var/run/docker.sock"
+    assert state.docker_socket({"DOCKER_HOST": "unix:///run/user/1000/docker.sock"}) == "/run/user/1000/docker.sock"
+    assert state.docker_socket({"DOCKER_HOST": "tcp://127.0.0.1:2376"}) is None
+    assert state.docker_look("litellm", "x", None) == {"can_talk_to_docker": False}
