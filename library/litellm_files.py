@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +70,8 @@ renamed:
 removed:
   description: Names removed.
   type: list
-where:
-  description: On failure, the path that could not be changed.
+name:
+  description: On failure, the name of the file that could not be changed (or of the directory).
   type: str
 error:
   description: On failure, the kind of error (the system's message, or which name is refused).
@@ -132,6 +133,14 @@ def write_whole(target: Path, data: bytes, gid: int, mode: int) -> None:
         raise
 
 
+def at(target: Path, action: Callable[..., object], *args: object) -> None:
+    """Run action; an error names target (the file asked for), not a temporary file."""
+    try:
+        action(*args)
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, str(target)) from error
+
+
 def apply(path: Path, params: dict[str, Any], check: bool) -> dict[str, Any]:
     """Removals, writes, then renames; every name is checked before anything changes."""
     names = [str(item.get("name", "")) for item in params["write"]] + list(params["remove"])
@@ -145,7 +154,7 @@ def apply(path: Path, params: dict[str, Any], check: bool) -> dict[str, Any]:
         target = path / name
         if target.is_symlink() or target.exists():
             if not check:
-                target.unlink()
+                at(target, target.unlink)
             removed.append(target.name)
     written: list[str] = []
     for item, content in zip(params["write"], params["contents"], strict=True):
@@ -154,13 +163,13 @@ def apply(path: Path, params: dict[str, Any], check: bool) -> dict[str, Any]:
         gid, mode = int(item.get("gid", 0)), int(str(item.get("mode", "0600")), 8)
         if not is_written(target, data, gid, mode):
             if not check:
-                write_whole(target, data, gid, mode)
+                at(target, write_whole, target, data, gid, mode)
             written.append(target.name)
     renamed: list[str] = []
     for old, new in params["rename"].items():
         source, target = path / str(old), path / str(new)
         if not check:
-            os.replace(source, target)
+            at(target, os.replace, source, target)
         renamed.append(target.name)
     if not check and (written or renamed or removed):
         directory = os.open(path, os.O_RDONLY)
@@ -188,9 +197,9 @@ def main() -> None:
         result = apply(path, module.params, module.check_mode)
     except (OSError, ValueError) as error:
         # The names and the error's kind only: never a file's content.
-        what = getattr(error, "filename", None) or path
+        what = Path(getattr(error, "filename", None) or path)
         kind = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        module.fail_json(msg=f"could not change {what}: {kind}", where=str(what), error=kind)
+        module.fail_json(msg=f"could not change {what}: {kind}", name=what.name, error=kind)
     module.exit_json(**result)
 
 

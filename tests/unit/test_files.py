@@ -108,3 +108,13 @@ def test_a_path_that_is_a_file_is_an_error_without_content(tmp_path: Path) -> No
     with pytest.raises(NotADirectoryError) as error:
         files.apply(tmp_path / "file", params([("litellm.env", "SECRET=1\n", 0, "0600")]), False)
     assert "SECRET" not in str(error.value)
+
+
+def test_an_error_names_the_file_asked_for_not_the_temporary_one(tmp_path: Path) -> None:
+    os.chmod(tmp_path, 0o700)
+    (tmp_path / "litellm.env").mkdir()  # a directory in the way: the rename over it fails
+    with pytest.raises(OSError) as error:
+        files.apply(tmp_path, params([("litellm.env", "SECRET=1\n", 0, "0600")]), False)
+    assert error.value.filename == str(tmp_path / "litellm.env")
+    assert "SECRET" not in str(error.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["litellm.env"]  # the temporary file is gone

@@ -84,7 +84,7 @@ def test_a_failing_task_that_handles_secrets_prints_none(host: Any, secrets: dic
     finally:
         run(host, f"umount {CONFIG_DIR}", "umount")
     assert result.failed
-    assert "Could not write the candidate files litellm.env" in result.output
+    assert f"Could not write litellm.env.candidate in {CONFIG_DIR}: Read-only file system" in result.output
     assert leaked(result.output, secrets) == []  # stdout, stderr and ANSIBLE_LOG_PATH, at -vvv
     assert snapshot(host) == before
     assert liveliness(host)
