@@ -99,7 +99,12 @@ def headline(r: dict[str, Any]) -> list[list[str]]:
                 f"{one['hosts']} host: {seconds(one['no_change_s'])}",
                 f"{h['ratio_most_to_one']:.2f}x",
                 f"<= {h['target_ratio']}x",
-                met(h["ratio_most_to_one"] <= h["target_ratio"]),
+                met(h["ratio_most_to_one"] <= h["target_ratio"])
+                + (
+                    f": this machine's CPU floor is {h['cpu_floor_ratio']:.2f}x (below)"
+                    if h["ratio_most_to_one"] > h["target_ratio"] and h.get("cpu_floor_ratio", 0) > h["target_ratio"]
+                    else ""
+                ),
             ]
         )
         rows.append(
