@@ -18,12 +18,17 @@ import litellm_files as files  # noqa: E402 - found through the path above
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the module gives files to root")
 
 
-def params(write: list[tuple[str, str, int, str]] = [], rename: dict[str, str] = {}, remove: list[str] = []) -> dict:  # noqa: B006
+def params(
+    write: tuple[tuple[str, str, int, str], ...] | list[tuple[str, str, int, str]] = (),
+    rename: dict[str, str] | None = None,
+    remove: tuple[str, ...] | list[str] = (),
+) -> dict:
+    """The module's parameters: write holds (name, content, gid, mode)."""
     return {
         "write": [{"name": name, "gid": gid, "mode": mode} for name, _, gid, mode in write],
         "contents": [content for _, content, _, _ in write],
-        "rename": rename,
-        "remove": remove,
+        "rename": rename or {},
+        "remove": list(remove),
     }
 
 
