@@ -43,7 +43,9 @@ lint() {
   ANSIBLE_VAULT_IDENTITY_LIST="test@$root/molecule/resources/vault-password.TEST-ONLY,demo@$root/demo/vault-password.DEMO-ONLY" \
     ansible-lint --offline
   step "ruff"
-  ruff check . && ruff format --check .
+  # One command a line: under set -e, a failure on the left of && would not stop the run.
+  ruff check .
+  ruff format --check .
   step "variables: README table, defaults/main.yml and meta/argument_specs.yml agree"
   python tests/lib/variables.py --check
   step "links of README.md and docs/"
