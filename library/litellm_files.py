@@ -58,6 +58,13 @@ options:
     type: list
     elements: str
     default: []
+  failure:
+    description:
+      - What a failure means for the caller, said after the file and the error. The module then fails
+        with C(Could not write NAME in PATH: ERROR. FAILURE) (C(remove) for a removal): a message
+        that names no content, so a task that hides its arguments with C(no_log) may show it.
+    type: str
+    default: ""
 """
 
 RETURN = r"""
@@ -133,12 +140,33 @@ def write_whole(target: Path, data: bytes, gid: int, mode: int) -> None:
         raise
 
 
-def at(target: Path, action: Callable[..., object], *args: object) -> None:
+class FileError(OSError):
+    """An error that names the file asked for and what was done to it."""
+
+    def __init__(self, verb: str, error: OSError, target: Path) -> None:
+        super().__init__(error.errno, error.strerror, str(target))
+        self.verb = verb
+
+
+def at(target: Path, verb: str, action: Callable[..., object], *args: object) -> None:
     """Run action; an error names target (the file asked for), not a temporary file."""
     try:
         action(*args)
     except OSError as error:
-        raise OSError(error.errno, error.strerror, str(target)) from error
+        raise FileError(verb, error, target) from error
+
+
+def failure_message(path: Path, error: OSError | ValueError, failure: str) -> tuple[str, str, str]:
+    """The message, the file's name and the error's kind: names and the system's words only."""
+    what = Path(getattr(error, "filename", None) or path)
+    kind = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    if isinstance(error, ValueError):
+        text = f"Refused to change files in {path}: {kind}."
+    elif what == path:
+        text = f"Could not make {path} a directory of root's, mode 0700: {kind}."
+    else:
+        text = f"Could not {getattr(error, 'verb', 'write')} {what.name} in {what.parent}: {kind}."
+    return f"{text} {failure}".strip(), what.name, kind
 
 
 def apply(path: Path, params: dict[str, Any], check: bool) -> dict[str, Any]:
@@ -154,7 +182,7 @@ def apply(path: Path, params: dict[str, Any], check: bool) -> dict[str, Any]:
         target = path / name
         if target.is_symlink() or target.exists():
             if not check:
-                at(target, target.unlink)
+                at(target, "remove", target.unlink)
             removed.append(target.name)
     written: list[str] = []
     for item, content in zip(params["write"], params["contents"], strict=True):
@@ -163,13 +191,13 @@ def apply(path: Path, params: dict[str, Any], check: bool) -> dict[str, Any]:
         gid, mode = int(item.get("gid", 0)), int(str(item.get("mode", "0600")), 8)
         if not is_written(target, data, gid, mode):
             if not check:
-                at(target, write_whole, target, data, gid, mode)
+                at(target, "write", write_whole, target, data, gid, mode)
             written.append(target.name)
     renamed: list[str] = []
     for old, new in params["rename"].items():
         source, target = path / str(old), path / str(new)
         if not check:
-            at(target, os.replace, source, target)
+            at(target, "write", os.replace, source, target)
         renamed.append(target.name)
     if not check and (written or renamed or removed):
         directory = os.open(path, os.O_RDONLY)
@@ -189,6 +217,7 @@ def main() -> None:
             "contents": {"type": "list", "elements": "str", "default": [], "no_log": True},
             "rename": {"type": "dict", "default": {}},
             "remove": {"type": "list", "elements": "str", "default": []},
+            "failure": {"type": "str", "default": ""},
         },
         supports_check_mode=True,
     )
@@ -197,9 +226,8 @@ def main() -> None:
         result = apply(path, module.params, module.check_mode)
     except (OSError, ValueError) as error:
         # The names and the error's kind only: never a file's content.
-        what = Path(getattr(error, "filename", None) or path)
-        kind = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        module.fail_json(msg=f"could not change {what}: {kind}", name=what.name, error=kind)
+        msg, name, kind = failure_message(path, error, module.params["failure"])
+        module.fail_json(msg=msg, name=name, error=kind)
     module.exit_json(**result)
 
 

@@ -3,11 +3,12 @@
 
 A run that changes nothing is what operators run most, and every module call
 costs about a third of a second. ansible.builtin.stat, find, two slurps, a
-service look, ss and docker_host_info gave these answers in up to seven calls:
-this module reads litellm_config_dir, its regular files (sha1, owner, group,
+service look, ss, ip and docker_host_info gave these answers in up to eight
+calls: this module reads litellm_config_dir, its regular files (sha1, owner, group,
 mode) and the small state files the role reads back (the salt key's
 fingerprint and the record of what served), says whether Docker's systemd unit
-is enabled and whether anything listens on the proxy's port, and asks Docker
+is enabled, whether anything listens on the proxy's port and, when asked, the
+host's addresses, and asks Docker
 Engine's API, on its local socket, for the container summaries and the image
 (what docker_host_info returns with verbose_output). It only reads.
 """
@@ -55,6 +56,10 @@ options:
     description: A TCP port to look for listeners on (0 to skip the question).
     type: int
     default: 0
+  addresses:
+    description: List the host's addresses (C(ip -o addr show)), to check an address to publish on.
+    type: bool
+    default: false
   containers:
     description: Ask Docker Engine for the containers (all, running or not) whose name matches this (empty to skip).
     type: str
@@ -81,6 +86,9 @@ unit_enabled:
 port_listened:
   description: Whether a socket listens on TCP O(port) (/proc/net/tcp and tcp6); null when unknown.
   type: bool
+addresses:
+  description: With O(addresses), the host's IPv4 and IPv6 addresses; null when C(ip) could not list them.
+  type: list
 docker:
   description: >-
     When O(containers) or O(image) is set, can_talk_to_docker, and when it is true the
@@ -173,6 +181,15 @@ class UnixConnection(http.client.HTTPConnection):
         self.sock.connect(self.socket_path)
 
 
+def host_addresses(command: tuple[str, ...] = ("ip", "-o", "addr", "show")) -> list[str] | None:
+    """The host's addresses, from `ip -o addr show` (index, name, family, address/prefix, ...)."""
+    try:
+        output = subprocess.run(command, capture_output=True, text=True, timeout=10, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return [fields[3].rsplit("/", 1)[0] for fields in map(str.split, output.splitlines()) if len(fields) > 3]
+
+
 def docker_socket(environ: dict[str, str]) -> str | None:
     address = environ.get("DOCKER_HOST", "") or "unix:///var/run/docker.sock"
     return address.removeprefix("unix://") if address.startswith("unix://") else None
@@ -212,6 +229,7 @@ def main() -> None:
             "read": {"type": "list", "elements": "str", "default": []},
             "unit": {"type": "str", "default": "docker.service"},
             "port": {"type": "int", "default": 0},
+            "addresses": {"type": "bool", "default": False},
             "containers": {"type": "str", "default": ""},
             "image": {"type": "str", "default": ""},
         },
@@ -233,6 +251,7 @@ def main() -> None:
         changed=False,
         unit_enabled=unit_enabled(module.params["unit"]),
         port_listened=port_listened(module.params["port"]),
+        **({"addresses": host_addresses()} if params["addresses"] else {}),
         **result,
         **docker,
     )

@@ -123,3 +123,23 @@ def test_an_error_names_the_file_asked_for_not_the_temporary_one(tmp_path: Path)
     assert error.value.filename == str(tmp_path / "litellm.env")
     assert "SECRET" not in str(error.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["litellm.env"]  # the temporary file is gone
+
+
+def test_the_failure_message_names_the_file_the_error_and_the_callers_words(tmp_path: Path) -> None:
+    os.chmod(tmp_path, 0o700)
+    (tmp_path / "litellm.env").mkdir()
+    with pytest.raises(OSError) as error:
+        files.apply(tmp_path, params([("litellm.env", "SECRET=1\n", 0, "0600")]), False)
+    msg, name, kind = files.failure_message(tmp_path, error.value, "Nothing live was changed.")
+    assert msg == f"Could not write litellm.env in {tmp_path}: {kind}. Nothing live was changed."
+    assert (name, kind) == ("litellm.env", "Is a directory")
+    (tmp_path / "gone").mkdir()
+    (tmp_path / "gone" / "x").write_text("x")  # a directory that is not empty cannot be unlinked
+    with pytest.raises(OSError) as error:
+        files.apply(tmp_path, params([], remove=["gone"]), False)
+    assert files.failure_message(tmp_path, error.value, "")[0].startswith(f"Could not remove gone in {tmp_path}: ")
+    with pytest.raises(ValueError) as refused:
+        files.apply(tmp_path, params([("../x", "SECRET=1\n", 0, "0600")]), False)
+    msg = files.failure_message(tmp_path, refused.value, "")[0]
+    assert msg.startswith(f"Refused to change files in {tmp_path}: not a plain file name")
+    assert "SECRET" not in msg

@@ -156,3 +156,13 @@ def test_only_a_local_socket_is_asked() -> None:
     assert state.docker_socket({"DOCKER_HOST": "unix:///run/user/1000/docker.sock"}) == "/run/user/1000/docker.sock"
     assert state.docker_socket({"DOCKER_HOST": "tcp://127.0.0.1:2376"}) is None
     assert state.docker_look("litellm", "x", None) == {"can_talk_to_docker": False}
+
+
+def test_the_hosts_addresses_come_from_ip_and_none_when_it_cannot_run() -> None:
+    lines = (
+        "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever",
+        "2: eth0    inet6 fe80::1/64 scope link",
+    )
+    assert state.host_addresses(("printf", "%s\n", *lines)) == ["127.0.0.1", "fe80::1"]
+    assert state.host_addresses(("false",)) is None
+    assert state.host_addresses(("/nonexistent/ip",)) is None
