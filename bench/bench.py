@@ -18,8 +18,8 @@ runs with the spread (min-max):
    the first deploy's `docker run` baseline with the same models (LiteLLM's
    own boot grows with them);
 5. hosts: no-change times on 1, 2 and 4 test hosts (Ansible's default forks),
-   with the machine's busy CPU time during each, and the first deploy of all
-   of them at once;
+   with the machine's busy CPU time during each and that of ansible-playbook's
+   own process, and the first deploy of all of them at once;
 6. settings, one at a time at c=8: CPU milliseconds per request from the
    container's cgroup, p50 and p99, peak memory, and whether `docker logs`
    still shows the proxy's start and a failed request;
@@ -95,6 +95,16 @@ def busy_cpu_s() -> float:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
+def own_cpu_s_at_exit(pid: int) -> float:
+    """Wait for the child pid to exit, without reaping it, and return the CPU
+    seconds it spent itself (utime + stime of /proc/PID/stat, which a zombie
+    keeps until it is reaped; its children's time is counted apart)."""
+    os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the command's name: state is field 3, utime and stime fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def models(count: int) -> list[dict[str, str]]:
     """count aliases over the default models' inference profiles."""
     return [
@@ -158,13 +168,18 @@ class Bench:
         self.out: Path = args.out
         self.results: dict[str, Any] = {"settings_tried": self.settings}
         self.vcpus = os.cpu_count() or 1
+        self.controller_cpu_s = 0.0  # of the last playbook run (see playbook())
 
     # --- running the role ------------------------------------------------------
 
     def playbook(
         self, extra: dict[str, Any], playbook: Path = DEMO / "site.yml", inventory: Path | None = None
     ) -> tuple[float, int]:
-        """Run a playbook with the demo's configuration; (seconds, changed count)."""
+        """Run a playbook with the demo's configuration; (seconds, changed count).
+
+        Also sets controller_cpu_s: the CPU time of ansible-playbook's own
+        process (not its workers nor the modules), which schedules every
+        host's tasks and handles every result, one after the other."""
         variables = {
             "litellm_image": self.image,
             "litellm_image_pull": "never",
@@ -177,21 +192,30 @@ class Bench:
         command = ["ansible-playbook", str(playbook), "-e", f"@{handle.name}"]
         if inventory:
             command[1:1] = ["-i", str(inventory)]
-        start = time.monotonic()
-        proc = subprocess.run(
-            command,
-            cwd=DEMO,
-            env={**os.environ, "ANSIBLE_CONFIG": str(DEMO / "ansible.cfg")},
-            capture_output=True,
-            text=True,
-            timeout=1200,
-            check=False,
-        )
-        seconds = time.monotonic() - start
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            start = time.monotonic()
+            proc = subprocess.Popen(
+                command,
+                cwd=DEMO,
+                env={**os.environ, "ANSIBLE_CONFIG": str(DEMO / "ansible.cfg")},
+                stdout=out,
+                stderr=err,
+            )
+            timer = threading.Timer(1200, proc.kill)
+            timer.start()
+            try:
+                self.controller_cpu_s = own_cpu_s_at_exit(proc.pid)
+                proc.wait()
+            finally:
+                timer.cancel()
+            seconds = time.monotonic() - start
+            out.seek(0)
+            err.seek(0)
+            stdout, stderr = out.read(), err.read()
         Path(handle.name).unlink()
         if proc.returncode != 0:
-            raise SystemExit(f"{playbook.name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
-        return seconds, sum(int(p.split("=")[1]) for p in proc.stdout.split() if p.startswith("changed="))
+            raise SystemExit(f"{playbook.name} failed:\n{stdout[-3000:]}\n{stderr[-2000:]}")
+        return seconds, sum(int(p.split("=")[1]) for p in stdout.split() if p.startswith("changed="))
 
     def no_change_run(self, extra: dict[str, Any], inventory: Path | None = None) -> float:
         seconds, changed = self.playbook(extra, inventory=inventory)
@@ -498,15 +522,24 @@ class Bench:
             rows = []
             for count in self.host_counts:
                 inventory = self.inventory(names[:count])
-                again, busy = [], []
+                again, busy, controller = [], [], []
                 for _ in range(self.repeats):
                     before = busy_cpu_s()
                     again.append(self.no_change_run(fleet, inventory=inventory))
                     busy.append(busy_cpu_s() - before)
-                rows.append({"hosts": count, "no_change_s": spread(again), "busy_cpu_s": spread(busy)})
+                    controller.append(self.controller_cpu_s)
+                rows.append(
+                    {
+                        "hosts": count,
+                        "no_change_s": spread(again),
+                        "busy_cpu_s": spread(busy),
+                        "controller_cpu_s": spread(controller),
+                    }
+                )
                 say(
                     f"  {count} hosts: no change {statistics.median(again):.1f} s, "
-                    f"{statistics.median(busy):.1f} CPU-s busy on {self.vcpus} vCPUs"
+                    f"{statistics.median(busy):.1f} CPU-s busy on {self.vcpus} vCPUs, "
+                    f"ansible-playbook's own process {statistics.median(controller):.1f} CPU-s"
                 )
         shutil.rmtree(self.out / ".inventory", ignore_errors=True)
         one = rows[0]["no_change_s"]["median"]

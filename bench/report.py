@@ -35,6 +35,11 @@ SETTINGS_HEADER = [
 BEGIN, END = "<!-- bench:begin (bench/report.py --readme writes this table) -->", "<!-- bench:end -->"
 
 
+def controller(row: dict[str, Any]) -> str:
+    """A hosts row's CPU seconds of ansible-playbook's own process ('' when not measured)."""
+    return f"{row['controller_cpu_s']['median']:.1f} CPU-s" if "controller_cpu_s" in row else ""
+
+
 def seconds(figure: dict[str, float]) -> str:
     return f"{figure['median']:.1f} s ({figure['min']:.1f}-{figure['max']:.1f})"
 
@@ -103,6 +108,12 @@ def headline(r: dict[str, Any]) -> list[list[str]]:
                 + (
                     f": this machine's CPU floor is {h['cpu_floor_ratio']:.2f}x (below)"
                     if h["ratio_most_to_one"] > h["target_ratio"] and h.get("cpu_floor_ratio", 0) > h["target_ratio"]
+                    else ""
+                )
+                + (
+                    f": ansible-playbook's own process spends {controller(one)} with 1 host, "
+                    f"{controller(most)} with {most['hosts']} (below)"
+                    if h["ratio_most_to_one"] > h["target_ratio"] and "controller_cpu_s" in most
                     else ""
                 ),
             ]
@@ -214,7 +225,7 @@ def markdown(doc: dict[str, Any]) -> str:
         h = r["hosts"]
         vcpus = int(m["vcpus"])
         lines += table(
-            ["hosts", "no-change run", "CPU busy (all vCPUs)", "machine busy"],
+            ["hosts", "no-change run", "CPU busy (all vCPUs)", "machine busy", "ansible-playbook's own CPU"],
             [
                 [
                     str(x["hosts"]),
@@ -223,6 +234,7 @@ def markdown(doc: dict[str, Any]) -> str:
                     f"{x['busy_cpu_s']['median'] / (x['no_change_s']['median'] * vcpus):.0%}"
                     if "busy_cpu_s" in x
                     else "",
+                    controller(x),
                 ]
                 for x in h["no_change"]
             ],
@@ -235,6 +247,15 @@ def markdown(doc: dict[str, Any]) -> str:
                 f"{most['busy_cpu_s']['median']:.1f} CPU-s: they cannot end sooner than {h['cpu_floor_s']:.1f} s, "
                 f"{h['cpu_floor_ratio']:.2f}x one host's run, whatever the role does with its time "
                 f"(target {h['target_ratio']}x).",
+            ]
+        if "controller_cpu_s" in h["no_change"][-1]:
+            one, most = h["no_change"][0], h["no_change"][-1]
+            lines += [
+                "",
+                "ansible-playbook's own process (not its workers nor the modules) starts every task of every "
+                "host and handles every result, one after the other, on one vCPU: it spends "
+                f"{controller(one)} with {one['hosts']} host and {controller(most)} with {most['hosts']}, "
+                "time that more vCPUs do not share out.",
             ]
     if r.get("settings"):
         lines += ["", "Settings one at a time, c=8 plain (CPU from the container's cgroup):", ""]
