@@ -166,3 +166,30 @@ def test_the_hosts_addresses_come_from_ip_and_none_when_it_cannot_run() -> None:
     assert state.host_addresses(("printf", "%s\n", *lines)) == ["127.0.0.1", "fe80::1"]
     assert state.host_addresses(("false",)) is None
     assert state.host_addresses(("/nonexistent/ip",)) is None
+
+
+def test_the_probe_runs_on_the_one_image_found_unless_the_container_runs_it_with_its_labels(tmp_path: Path) -> None:
+    command = ["echo", "probed", "{image}"]
+    labels = ["litellm_bedrock.version", "litellm_bedrock.uid"]
+    image = {"Id": "sha256:abc"}
+    answer: dict = {"images": [image], "containers": []}
+    assert state.probe_image(answer, "litellm", command, labels) == {
+        "image": "sha256:abc",
+        "rc": 0,
+        "stdout": "probed sha256:abc\n",
+        "stderr": "",
+    }
+    container = {"Names": ["/litellm"], "ImageID": "sha256:abc", "Labels": dict.fromkeys(labels, "x")}
+    assert state.probe_image({**answer, "containers": [container]}, "litellm", command, labels) is None
+    # Another container's labels, a missing label or another image: probed.
+    other = {**container, "Names": ["/litellm-previous"]}
+    assert state.probe_image({**answer, "containers": [other]}, "litellm", command, labels) is not None
+    unlabelled = {**container, "Labels": {"litellm_bedrock.version": "x"}}
+    assert state.probe_image({**answer, "containers": [unlabelled]}, "litellm", command, labels) is not None
+    older = {**container, "ImageID": "sha256:old"}
+    assert state.probe_image({**answer, "containers": [older]}, "litellm", command, labels) is not None
+    # No image, two images, or no command: nothing runs.
+    assert state.probe_image({"images": []}, "litellm", command, labels) is None
+    assert state.probe_image({"images": [image, {"Id": "sha256:def"}]}, "litellm", command, labels) is None
+    assert state.probe_image(answer, "litellm", [], labels) is None
+    assert state.probe_image(answer, "litellm", [str(tmp_path / "none"), "{image}"], labels)["rc"] == 127

@@ -116,6 +116,28 @@ def test_the_container_records_its_build(host: Any, secrets: dict[str, str], mod
     ) == ("skipping")
 
 
+def test_an_image_already_on_the_host_is_read_by_the_host_look(host: Any, secrets: dict[str, str]) -> None:
+    # No container, the image on the host: a first deploy of a loaded image.
+    run(host, f"docker rm -f {CONTAINER}", "removing the container")
+    since = run(host, "date +%s.%N", "the clock").strip()
+    result = converge_ok(secrets)
+    assert summary(result.output)[4] == "first deploy"
+    # Preflight's look probed it: image.yml's own probe did not run again.
+    assert task_status(
+        result.output, "Read the LiteLLM version and user out of the image, without running LiteLLM"
+    ) == ("skipping")
+    created = run(
+        host,
+        f"docker events --since {since} --until $(date +%s.%N) --filter type=container --filter event=create "
+        "--format '{{.Actor.Attributes.name}}'",
+        "docker events",
+    ).split()
+    assert len(created) == 2 and created[-1] == CONTAINER, created  # the probe (thrown away), then the proxy
+    labels = inspect(host)["Config"]["Labels"]
+    assert labels["litellm_bedrock.version"] == api(host, "GET", "/openapi.json").json()["info"]["version"]
+    assert [labels["litellm_bedrock.uid"], labels["litellm_bedrock.gid"]] == ["65532", "65532"]
+
+
 def test_a_backdoored_build_is_refused_and_the_proxy_keeps_serving(host: Any, bad_build: str) -> None:
     before = snapshot(host)
     result = converge({"litellm_image": bad_build})
