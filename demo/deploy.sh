@@ -72,6 +72,11 @@ print("STANDIN_SECRET_ACCESS_KEY=" + v["vault_litellm_aws_secret_access_key"])
     kill "$(cat "$run/standin.pid")"
     sleep 1
   fi
+  # Another process on the port would answer in the stand-in's place.
+  if [ -n "$(ss -Htln 'sport = :8099')" ]; then
+    echo "port 8099 is already in use on this machine (ss -tlnp 'sport = :8099'): the demo's stand-in needs it" >&2
+    exit 1
+  fi
   (
     set -a
     # shellcheck disable=SC1091
@@ -80,6 +85,17 @@ print("STANDIN_SECRET_ACCESS_KEY=" + v["vault_litellm_aws_secret_access_key"])
     exec nohup "$root/.venv/bin/python" "$root/tests/bedrock_standin/bedrock_standin.py" >"$run/standin.log" 2>&1
   ) &
   echo $! > "$run/standin.pid"
+  for _ in $(seq 50); do
+    if ! kill -0 "$(cat "$run/standin.pid")" 2>/dev/null; then
+      echo "the stand-in stopped at its start (log $run/standin.log):" >&2
+      tail -3 "$run/standin.log" >&2
+      exit 1
+    fi
+    curl -sf "http://$gateway:8099/_standin/health" >/dev/null && break
+    sleep 0.2
+  done
+  curl -sf "http://$gateway:8099/_standin/health" >/dev/null \
+    || { echo "the stand-in does not answer on $gateway:8099 (log $run/standin.log)" >&2; exit 1; }
   echo "stand-in listening on $gateway:8099 (pid $(cat "$run/standin.pid"), log $run/standin.log)"
   printf '{"litellm_image": "%s", "litellm_image_pull": "%s", "litellm_bedrock_runtime_endpoint": "http://%s:8099"}\n' \
     "$image" "$pull" "$gateway" > "$extra"
