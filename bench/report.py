@@ -109,12 +109,6 @@ def headline(r: dict[str, Any]) -> list[list[str]]:
                     f": this machine's CPU floor is {h['cpu_floor_ratio']:.2f}x (below)"
                     if h["ratio_most_to_one"] > h["target_ratio"] and h.get("cpu_floor_ratio", 0) > h["target_ratio"]
                     else ""
-                )
-                + (
-                    f": ansible-playbook's own process spends {controller(one)} with 1 host, "
-                    f"{controller(most)} with {most['hosts']} (below)"
-                    if h["ratio_most_to_one"] > h["target_ratio"] and "controller_cpu_s" in most
-                    else ""
                 ),
             ]
         )
