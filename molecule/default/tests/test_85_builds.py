@@ -117,12 +117,13 @@ def test_the_container_records_its_build(host: Any, secrets: dict[str, str], mod
 
 
 def test_an_image_already_on_the_host_is_read_by_the_host_look(host: Any, secrets: dict[str, str]) -> None:
-    # No container, the image on the host: a first deploy of a loaded image.
+    # No container, the image on the host: a first deploy of a loaded image
+    # (the default pull, litellm_image_pull always, finds the same image).
     run(host, f"docker rm -f {CONTAINER}", "removing the container")
     since = run(host, "date +%s.%N", "the clock").strip()
     result = converge_ok(secrets)
     assert summary(result.output)[4] == "first deploy"
-    # Preflight's look probed it: image.yml's own probe did not run again.
+    # Preflight's look probed it and the pull kept it: image.yml's own probe did not run.
     assert task_status(
         result.output, "Read the LiteLLM version and user out of the image, without running LiteLLM"
     ) == ("skipping")
