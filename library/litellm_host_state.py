@@ -74,9 +74,9 @@ options:
     default: ""
   probe:
     description:
-      - A command that reads what the image holds, without the image (empty to skip), for
-        example C(docker run --rm ... --entrypoint=python3) and its script after a C({image})
-        item, which is replaced by the image's id. Run only when Docker Engine found exactly one
+      - A command that reads what the image holds (empty to skip), for example
+        C(docker run --rm ... --entrypoint=python3 {image} -I -S -c SCRIPT); its C({image})
+        item is replaced by the image's id. Run only when Docker Engine found exactly one
         image for O(image), and the container named O(containers) does not already run that
         image with every label of O(probe_labels).
     type: list
