@@ -228,7 +228,7 @@ def test_the_preflight_tag_runs_the_checks_alone(host: Any, secrets: dict[str, s
     for task in (
         "Check the role's input",
         "Look at litellm_config_dir, Docker's unit, the LiteLLM containers and image",
-        "Check that litellm_salt_key is the one this host was deployed with",
+        "Check the host's directory, addresses and salt key, and the worker count",
     ):
         assert task_status(good.output, task) == "ok"
     # Docker Engine answered the role's own look: community.docker is not asked again.
