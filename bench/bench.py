@@ -19,7 +19,8 @@ runs with the spread (min-max):
    own boot grows with them);
 5. hosts: no-change times on 1, 2 and 4 test hosts (Ansible's default forks),
    with the machine's busy CPU time during each and that of ansible-playbook's
-   own process, and the first deploy of all of them at once;
+   own process, the same play header with one ping on the same hosts (how
+   Ansible itself scales here), and the first deploy of all of them at once;
 6. settings, one at a time at c=8: CPU milliseconds per request from the
    container's cgroup, p50 and p99, peak memory, and whether `docker logs`
    still shows the proxy's start and a failed request;
@@ -86,6 +87,14 @@ def say(message: str) -> None:
 
 def spread(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def per_added_host(rows: list[dict[str, Any]], key: str) -> float:
+    """CPU seconds each host beyond the first adds (first and last rows of the hosts table)."""
+    first, last = rows[0], rows[-1]
+    if last["hosts"] == first["hosts"]:
+        return 0.0
+    return (last[key]["median"] - first[key]["median"]) / (last["hosts"] - first["hosts"])
 
 
 def busy_cpu_s() -> float:
@@ -516,31 +525,41 @@ class Bench:
         # uvicorn's worker health check kills the workers that boot slowly on so
         # loaded a machine, again and again (seen here: "Child process died").
         fleet = {"litellm_num_workers": 1}
+        baseline = self.baseline_play()
         with self.test_hosts(most) as names:
             first = self.playbook(fleet, inventory=self.inventory(names))[0]
             say(f"  first deploy on {most} hosts at once: {first:.1f} s")
             rows = []
             for count in self.host_counts:
                 inventory = self.inventory(names[:count])
-                again, busy, controller = [], [], []
+                again, busy, controller, base, base_busy = [], [], [], [], []
                 for _ in range(self.repeats):
                     before = busy_cpu_s()
                     again.append(self.no_change_run(fleet, inventory=inventory))
                     busy.append(busy_cpu_s() - before)
                     controller.append(self.controller_cpu_s)
+                    # The same play header with one ping on the same hosts:
+                    # how Ansible itself scales here, before the role does anything.
+                    before = busy_cpu_s()
+                    base.append(self.playbook(fleet, playbook=baseline, inventory=inventory)[0])
+                    base_busy.append(busy_cpu_s() - before)
                 rows.append(
                     {
                         "hosts": count,
                         "no_change_s": spread(again),
                         "busy_cpu_s": spread(busy),
                         "controller_cpu_s": spread(controller),
+                        "baseline_s": spread(base),
+                        "baseline_busy_cpu_s": spread(base_busy),
                     }
                 )
                 say(
                     f"  {count} hosts: no change {statistics.median(again):.1f} s, "
                     f"{statistics.median(busy):.1f} CPU-s busy on {self.vcpus} vCPUs, "
-                    f"ansible-playbook's own process {statistics.median(controller):.1f} CPU-s"
+                    f"ansible-playbook's own process {statistics.median(controller):.1f} CPU-s; "
+                    f"same header + ping {statistics.median(base):.1f} s"
                 )
+        baseline.unlink()
         shutil.rmtree(self.out / ".inventory", ignore_errors=True)
         one = rows[0]["no_change_s"]["median"]
         # However Ansible schedules the hosts, their runs need this much CPU
@@ -551,6 +570,11 @@ class Bench:
             "first_deploy_hosts": most,
             "no_change": rows,
             "ratio_most_to_one": rows[-1]["no_change_s"]["median"] / one,
+            "baseline_ratio_most_to_one": rows[-1]["baseline_s"]["median"] / rows[0]["baseline_s"]["median"],
+            # What each host beyond the first adds to the machine's busy time,
+            # for the role's run and for the same header with one ping.
+            "cpu_per_added_host_s": per_added_host(rows, "busy_cpu_s"),
+            "baseline_cpu_per_added_host_s": per_added_host(rows, "baseline_busy_cpu_s"),
             "cpu_floor_s": floor,
             "cpu_floor_ratio": floor / one,
             "target_ratio": 1.5,
