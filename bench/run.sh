@@ -33,8 +33,9 @@ gateway=$(ip -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -f1)
 STANDIN_ACCESS_KEY_ID=unused STANDIN_SECRET_ACCESS_KEY=unused STANDIN_VERIFY=false STANDIN_LISTEN=0.0.0.0:8099 \
   "$root/.venv/bin/python" "$root/tests/bedrock_standin/bedrock_standin.py" 2>"$run/standin.log" &
 standin=$!
-# Whatever the benchmark deployed last goes too: it serves only the benchmark.
-trap 'kill $standin 2>/dev/null || true; docker rm -f litellm litellm-canary litellm-previous >/dev/null 2>&1 || true' EXIT
+# Whatever the benchmark deployed last goes too, its files (the demo's keys)
+# with it: it serves only the benchmark, which starts each phase afresh anyway.
+trap 'kill $standin 2>/dev/null || true; docker rm -f litellm litellm-canary litellm-previous >/dev/null 2>&1 || true; rm -rf /etc/litellm' EXIT
 for _ in $(seq 50); do curl -sf http://127.0.0.1:8099/_standin/health >/dev/null && break; sleep 0.2; done
 
 # Test hosts for the fleet figures: the Molecule scenario's image (systemd and Docker Engine).
