@@ -14,7 +14,7 @@ root=$(cd "$demo/.." && pwd)
 run="$demo/.run"
 say() { printf '\n==> %s\n' "$*"; }
 
-[ "$(id -u)" = 0 ] || { echo "run as root (sudo $0)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "run as root (as root: $0, or sudo $0)" >&2; exit 1; }
 # shellcheck source=../tests/lib/setup.sh
 source "$root/tests/lib/setup.sh"
 say "Docker Engine and the Ansible tooling"
@@ -27,9 +27,12 @@ mkdir -p "$run/roles"
 chmod 0700 "$run"
 ln -sfn "$root" "$run/roles/litellm_bedrock.litellm"
 extra="$run/extra-vars.json"
-# It can hold AWS keys: removed however the script ends, a failed play included.
+# It can hold AWS keys: created 0600 before anything is written to it (in a
+# subshell, so that the umask reaches nothing else: not the image build), and
+# removed however the script ends, a failed play included.
 trap 'rm -f "$extra"' EXIT
-umask 077
+private() { (umask 077 && rm -f "$1" && : >"$1"); }
+private "$extra"
 
 image=ghcr.io/berriai/litellm:main-stable
 say "LiteLLM image"
@@ -61,6 +64,7 @@ PY
 else
   say "No AWS credentials given: starting the local Bedrock stand-in"
   gateway=$(ip -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -f1)
+  private "$run/standin.env"
   ansible-vault view "$demo/inventory/group_vars/litellm/vault.yml" | python3 -c '
 import sys, yaml
 v = yaml.safe_load(sys.stdin)

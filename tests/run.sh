@@ -98,12 +98,26 @@ fleet_scenario() {
 }
 
 demo() {
-  # The README's first command, on this machine (port 4000), then removed
-  # again with the demo's inventory; the stand-in it started is stopped by its id.
-  demo/deploy.sh
+  # The README's first command, on this machine (port 4000), under the umask
+  # given (a root shell's usual 022, or a hardened 077), then removed again
+  # with the demo's inventory; the stand-in it started is stopped by its id.
+  # deploy.sh fails when its curl calls get no answer.
+  local mask=$1
+  (umask "$mask" && demo/deploy.sh)
   (cd demo && ansible-playbook site.yml -e litellm_state=absent)
   kill "$(cat demo/.run/standin.pid)"
   ! docker inspect litellm >/dev/null 2>&1 || { echo "the demo's container is still there" >&2; return 1; }
+}
+
+first_run_demo() {
+  # The README's first command as a new user meets it: under umask 077, with
+  # no LiteLLM image built yet. The build's repository is one of its own, so
+  # none of the suite's cached images is found and demo/deploy.sh builds its
+  # image as on a fresh machine (only Debian's package cache is shared). The
+  # image is removed again afterwards.
+  local repository=litellm-firstrun
+  LITELLM_TEST_IMAGE_REPOSITORY=$repository demo 077
+  docker images "$repository/litellm" --format '{{.Repository}}:{{.Tag}}' | xargs -r docker rmi >/dev/null
 }
 
 bench_smoke() {
@@ -175,8 +189,10 @@ case "${1:-all}" in
     ) >"$fleet_log" 2>&1 &
     fleet_pid=$!
     trap 'kill "$fleet_pid" 2>/dev/null || true' EXIT
-    step "the demo: demo/deploy.sh on this machine, then removed again"
-    timed "demo" demo
+    step "the demo: demo/deploy.sh on this machine (umask 022, the suite's image), then removed again"
+    timed "demo (umask 022)" demo 022
+    step "the demo as on a fresh machine: umask 077, its LiteLLM image built anew, then removed again"
+    timed "first-run demo (umask 077, image build)" first_run_demo
     step "benchmark smoke run (--repeats 1, short; bench/results untouched)"
     timed "benchmark smoke run" bench_smoke
     step "the fleet scenario's output"

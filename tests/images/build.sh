@@ -9,8 +9,18 @@
 # No container registry is reachable from these machines, so each image is a
 # debootstrap root filesystem fed to `docker import`. The tag is a hash of this
 # recipe: a changed recipe builds anew, an unchanged one is reused. The tag is
-# printed on stdout; progress goes to stderr.
+# printed on stdout; progress goes to stderr. LITELLM_TEST_IMAGE_REPOSITORY
+# (default litellm-test) names the repository of the tag: another one builds
+# anew, as on a machine that never built these images (the suite's first-run demo).
+#
+# The image does not depend on the caller: the umask, locale and working
+# directory are set here (a caller's umask 077 once built a venv the image's
+# own user could not read). A build is tagged only after a check run as the
+# image's own user: LiteLLM imports and says its version, every file it needs
+# is readable (the host image: systemd and Docker are there).
 set -euo pipefail
+umask 022
+export LC_ALL=C
 
 SUITE=bookworm
 LITELLM_VERSION=1.108.7
@@ -20,14 +30,17 @@ LITELLM_PACKAGES=python3,python3-venv,ca-certificates
 
 kind=${1:?usage: build.sh host|litellm}
 here=$(cd "$(dirname "$0")" && pwd)
+self="$here/$(basename "$0")"
+cd /
 case "$kind" in
   host) packages=$HOST_PACKAGES; inputs=("$here/files/registry-config.yml") ;;
   litellm) packages=$LITELLM_PACKAGES; inputs=("$here/files/prod_entrypoint.sh" "$here/files/docker-entrypoint.sh" "$here/files/litellm-constraints.txt") ;;
   *) echo "unknown image kind: $kind (host|litellm)" >&2; exit 2 ;;
 esac
 # This script and the files copied into the image make the recipe.
-recipe_hash=$(cat "$0" "${inputs[@]}" | sha256sum | cut -c1-12)
-tag="litellm-test/${kind}:${recipe_hash}"
+recipe_hash=$(cat "$self" "${inputs[@]}" | sha256sum | cut -c1-12)
+repository="${LITELLM_TEST_IMAGE_REPOSITORY:-litellm-test}/$kind"
+tag="$repository:$recipe_hash"
 
 log() { printf '[build %s] %s\n' "$kind" "$*" >&2; }
 
@@ -49,6 +62,8 @@ cache=/var/cache/litellm-test-debootstrap
 mkdir -p "$cache"
 
 log "debootstrap $SUITE ($packages)"
+# mktemp made the work directory 0700: the root of the image must be 0755.
+mkdir -m 0755 "$root"
 debootstrap --variant=minbase --cache-dir="$cache" --include="$packages" "$SUITE" "$root" "$mirror" >"$work/debootstrap.log" 2>&1 \
   || { tail -30 "$work/debootstrap.log" >&2; exit 1; }
 
@@ -107,10 +122,38 @@ case "$kind" in
 esac
 
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb
-log "docker import -> $tag"
-tar -C "$root" --numeric-owner -c . | docker import "${changes[@]}" - "$tag" >/dev/null
+candidate="$tag-unchecked"
+log "docker import -> $candidate"
+tar -C "$root" --numeric-owner -c . | docker import "${changes[@]}" - "$candidate" >/dev/null
+
+# The check, as the image's own user (its USER), with no network.
+check() { docker run --rm --network=none "$@"; }
+case "$kind" in
+  host)
+    checked=$(check --entrypoint /bin/sh "$candidate" -c \
+      'test -x /lib/systemd/systemd && command -v dockerd >/dev/null && python3 -c "import requests, botocore" && echo ok')
+    want=ok
+    ;;
+  litellm)
+    # Nothing under the venv, /app or the system Python unreadable to the
+    # user, and LiteLLM imports (its version read as the role's probe reads it).
+    unreadable=$(check --entrypoint find "$candidate" /opt/litellm /app /usr/lib/python3.11 ! -readable -print 2>&1 | head -5)
+    [ -z "$unreadable" ] || { docker rmi "$candidate" >/dev/null; echo "the image's user cannot read: $unreadable" >&2; exit 1; }
+    checked=$(check -e LITELLM_LOCAL_MODEL_COST_MAP=True --entrypoint python3 "$candidate" -c \
+      'import importlib.metadata, litellm; print(importlib.metadata.version("litellm"))' 2>&1 | tail -1)
+    want=$LITELLM_VERSION
+    ;;
+esac
+if [ "$checked" != "$want" ]; then
+  docker rmi "$candidate" >/dev/null
+  echo "the $kind image failed its check as its own user (wanted '$want'): $checked" >&2
+  exit 1
+fi
+log "checked as the image's user ($checked): tagging $tag"
+docker tag "$candidate" "$tag"
+docker rmi "$candidate" >/dev/null
 # Older recipes' images are of no further use; one still in use stays.
-for old in $(docker images "litellm-test/$kind" --format '{{.Repository}}:{{.Tag}}'); do
+for old in $(docker images "$repository" --format '{{.Repository}}:{{.Tag}}'); do
   [ "$old" = "$tag" ] || docker rmi "$old" >/dev/null 2>&1 || true
 done
 echo "$tag"

@@ -157,6 +157,20 @@ def test_a_build_older_than_the_minimum_is_refused(host: Any, bad_build: str) ->
     assert snapshot(host) == before
 
 
+def test_a_build_its_own_user_cannot_read_is_named_so(host: Any) -> None:
+    # A build made under umask 077: its venv is root's alone, so the image's
+    # user finds no LiteLLM. The message says why, not "no dist-info".
+    unreadable = derive(host, f"{REPO}:umask-077", "chmod 0700 /opt/litellm", [])
+    before = snapshot(host)
+    result = converge({"litellm_image": unreadable})
+    assert result.failed
+    assert "cannot be read by its own user (uid 65532, gid 65532): permission denied on /opt/litellm." in result.output
+    assert "no litellm-*.dist-info" not in result.output
+    assert snapshot(host) == before
+    assert api(host, "GET", "/v1/models").status == 200
+    report("build", "image its own user cannot read (built under umask 077)", "refused, naming the user and path")
+
+
 def test_a_first_deploy_of_a_refused_build_starts_nothing(host: Any, bad_build: str) -> None:
     run(host, f"docker rm -f {CONTAINER}", "removing the proxy")
     result = converge({"litellm_image": bad_build})
