@@ -9,6 +9,7 @@ value of a secret: preflight prints them as they are.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json
 import posixpath
@@ -16,7 +17,8 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote as url_quote
+from urllib.parse import quote_plus, urlsplit
 
 import yaml
 from packaging.version import InvalidVersion, Version
@@ -143,6 +145,12 @@ CHOICES = {
 PEM_CERT = "-----BEGIN CERTIFICATE-----"
 PEM_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
 MASK = "********"
+MIN_SECRET = 8
+# The last words of a setting's key that name a credential ("redis_password",
+# "api_key", "aws_secret_access_key"...): its value must be os.environ/NAME.
+CREDENTIAL_WORDS = ("password", "passwd", "secret", "token", "apikey", "credential", "credentials")
+CREDENTIAL_PAIRS = (("api", "key"), ("access", "key"), ("secret", "key"), ("private", "key"), ("auth", "key"))
+ENV_REFERENCE = re.compile(r"os\.environ/[A-Za-z_][A-Za-z0-9_]*")
 
 
 def unsafe_character(text: str) -> bool:
@@ -171,16 +179,22 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """Every string inside a setting (keys and values), with its path."""
+def _strings(value: Any, path: str, forms: frozenset[str] = frozenset()) -> Iterator[tuple[str, str]]:
+    """Every string inside a setting (keys and values), with its path; a key
+    that holds a secret (one of forms) is <secret> in the path."""
     if isinstance(value, Mapping):
         for key, item in value.items():
-            sub = f"{path}.{key}" if isinstance(key, str) and not unsafe_character(key) else f"{path}.<key>"
+            if _holds(str(key), forms):
+                sub = f"{path}.<secret>"
+            elif isinstance(key, str) and not unsafe_character(key):
+                sub = f"{path}.{key}"
+            else:
+                sub = f"{path}.<key>"
             yield sub, str(key)
-            yield from _strings(item, sub)
+            yield from _strings(item, sub, forms)
     elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
-            yield from _strings(item, f"{path}[{index}]")
+            yield from _strings(item, f"{path}[{index}]", forms)
     elif value is not None and not isinstance(value, (bool, int, float)):
         yield path, str(value)
 
@@ -189,14 +203,57 @@ def secret_values(variables: Mapping[str, Any]) -> dict[str, str]:
     """Secret variable name -> value, for the secrets that are set (TLS key and
     litellm_secret_env included)."""
     found = {name: variables.get(name) for name in (*SECRET_NAMES, "litellm_tls_key")}
+    found["litellm_https_proxy"] = proxy_password(variables.get("litellm_https_proxy"))
     secret_env = variables.get("litellm_secret_env")
     if isinstance(secret_env, Mapping):
         found.update({f"litellm_secret_env.{name}": value for name, value in secret_env.items()})
     return {name: str(value) for name, value in found.items() if value is not None and str(value).strip()}
 
 
+def proxy_password(proxy: Any) -> str | None:
+    """The password of an http(s)://user:password@host proxy URL, a secret
+    (None when there is none)."""
+    if not isinstance(proxy, str):
+        return None
+    try:
+        return urlsplit(proxy).password or None
+    except ValueError:
+        return None
+
+
+def forms_of(value: str) -> frozenset[str]:
+    """Every form in which a secret can appear in a message or a log line: as
+    it is, JSON-escaped (as JSON logs quote it), URL-encoded (in a URL, a form
+    body, a query string) and base64-encoded (a Basic auth header)."""
+    value = value.strip()
+    if not value:
+        return frozenset()
+    raw = value.encode("utf-8", "surrogatepass")
+    found = {
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        url_quote(value, safe="", errors="surrogatepass"),
+        url_quote(value, errors="surrogatepass"),
+        quote_plus(value, errors="surrogatepass"),
+        base64.b64encode(raw).decode(),
+        base64.urlsafe_b64encode(raw).decode(),
+    }
+    return frozenset(f for f in found if f)
+
+
+def secret_forms(variables: Mapping[str, Any]) -> frozenset[str]:
+    """The forms (forms_of) of every secret that is set."""
+    return frozenset(f for value in secret_values(variables).values() for f in forms_of(value))
+
+
+def _holds(text: str, forms: frozenset[str]) -> bool:
+    return any(form in text for form in forms)
+
+
 def _secret_in(text: str, secrets: Mapping[str, str]) -> list[str]:
-    return [name for name, value in secrets.items() if value.strip() and value.strip() in text]
+    """The names of the secrets of which some form is in text."""
+    return [name for name, value in secrets.items() if any(form in text for form in forms_of(value))]
 
 
 def _check_secrets(v: Mapping[str, Any], errors: list[str]) -> None:
@@ -228,8 +285,33 @@ def _check_secrets(v: Mapping[str, Any], errors: list[str]) -> None:
                 + "; ".join(reasons)
                 + '; generate one with: echo "sk-$(openssl rand -hex 32)"'
             )
+    salt = v.get("litellm_salt_key")
+    if isinstance(salt, str) and salt and not unsafe_character(salt):
+        if len(salt) < 32:
+            errors.append(
+                'litellm_salt_key is refused: it is shorter than 32 characters; generate one with: echo "sk-$(openssl'
+                " rand -hex 32)\" (it encrypts the keys in LiteLLM's database and cannot be changed later)"
+            )
+        if salt == key:
+            errors.append("litellm_salt_key is refused: it is the master key; the two must differ")
+    for name, value in secret_values(v).items():
+        if len(value.strip()) < MIN_SECRET:
+            errors.append(
+                f"{name} is refused: a secret shorter than {MIN_SECRET} characters cannot be told apart from"
+                " ordinary text, so it could not be masked in messages"
+            )
     if v.get("litellm_aws_session_token") and v.get("litellm_aws_auth") != "static":
         errors.append("litellm_aws_session_token only goes with litellm_aws_auth static")
+
+
+def _shown(value: Any, where: str, forms: frozenset[str]) -> str:
+    """A malformed value as a message may show it: itself when it is a short,
+    single-line string that holds no secret (and is part of none), else where it is."""
+    if not isinstance(value, str) or line_problem(value) or len(value) > 100 or _holds(value, forms):
+        return where
+    if len(value) >= 8 and any(value in form for form in forms):
+        return where
+    return repr(value) if any(c in value for c in ",;") else value
 
 
 def _check_models(v: Mapping[str, Any], errors: list[str]) -> None:
@@ -237,6 +319,7 @@ def _check_models(v: Mapping[str, Any], errors: list[str]) -> None:
     if not isinstance(models, list) or not models:
         errors.append("litellm_models is refused: it must be a non-empty list of models (name, model, region)")
         return
+    forms = secret_forms(v)
     aliases: list[str] = []
     bad_ids: list[str] = []
     bad_regions: list[str] = []
@@ -254,11 +337,11 @@ def _check_models(v: Mapping[str, Any], errors: list[str]) -> None:
             aliases.append(name)
         profile = model.get("model")
         if not isinstance(profile, str) or not PROFILE_ID.fullmatch(profile):
-            bad_ids.append(profile if isinstance(profile, str) and not line_problem(profile) else f"{where}.model")
+            bad_ids.append(_shown(profile, f"{where}.model", forms))
         if "region" in model and model["region"] not in (None, ""):
             region = model["region"]
             if not isinstance(region, str) or not REGION.fullmatch(region):
-                bad_regions.append(region if isinstance(region, str) and not line_problem(region) else f"{where}")
+                bad_regions.append(_shown(region, f"{where}.region", forms))
         for limit in ("rpm", "tpm"):
             value = model.get(limit, 1)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -275,9 +358,7 @@ def _check_models(v: Mapping[str, Any], errors: list[str]) -> None:
         )
     region = v.get("litellm_aws_region_name")
     if not isinstance(region, str) or not REGION.fullmatch(region):
-        bad_regions.insert(
-            0, region if isinstance(region, str) and not line_problem(region) else "litellm_aws_region_name"
-        )
+        bad_regions.insert(0, _shown(region, "litellm_aws_region_name", forms))
     if bad_regions:
         errors.append(
             "Malformed AWS region name(s) in litellm_aws_region_name or a model's region: "
@@ -400,8 +481,8 @@ def _check_container(v: Mapping[str, Any], errors: list[str]) -> None:
         not isinstance(directory, str)
         or line_problem(directory)
         or not directory.startswith("/")
-        or posixpath.normpath(directory) != directory.rstrip("/")
-        or posixpath.normpath(directory) in SYSTEM_DIRS
+        or resolved(directory) != directory.rstrip("/")
+        or system_dir(directory)
     ):
         errors.append(
             "litellm_config_dir must be an absolute, normalised path of its own (not / or a system directory)"
@@ -491,15 +572,54 @@ def _check_settings(v: Mapping[str, Any], errors: list[str]) -> None:
                 "litellm_general_settings may not set master_key: the role sets it to"
                 " os.environ/LITELLM_MASTER_KEY from litellm_master_key (Vault)"
             )
-        for path, text in _strings(value, name):
+        for path, text in _strings(value, name, secret_forms(v)):
             for secret in _secret_in(text, secrets):
                 errors.append(
                     f"{path} holds the value of {secret}: refer to it as os.environ/NAME instead"
                     " (secrets reach LiteLLM through the environment file, never config.yaml)"
                 )
+        for path, key, item in _items(value, name, secret_forms(v)):
+            if isinstance(item, str) and not ENV_REFERENCE.fullmatch(item):
+                if _credential(key):
+                    errors.append(
+                        f"{path} names a credential: set it to os.environ/NAME and the value in litellm_secret_env"
+                        " (secrets reach LiteLLM through the environment file, never config.yaml)"
+                    )
+                elif _url_password(item):
+                    errors.append(
+                        f"{path} is a URL with a password: set it to os.environ/NAME and the URL in litellm_secret_env"
+                    )
     for path, text in _config_strings(v):
         for secret in _secret_in(text, secrets):
             errors.append(f"{path} holds the value of {secret}, which would land in config.yaml")
+
+
+def _items(value: Any, path: str, forms: frozenset[str]) -> Iterator[tuple[str, str, Any]]:
+    """Every (path, key, value) of the mappings inside a setting."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            sub = f"{path}.<secret>" if _holds(str(key), forms) else f"{path}.{key}"
+            if not isinstance(key, str) or unsafe_character(key):
+                sub = f"{path}.<key>"
+            yield sub, str(key), item
+            yield from _items(item, sub, forms)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _items(item, f"{path}[{index}]", forms)
+
+
+def _credential(key: str) -> bool:
+    words = [w for w in re.split(r"[^a-z0-9]+", key.lower()) if w]
+    return bool(words) and (words[-1] in CREDENTIAL_WORDS or tuple(words[-2:]) in CREDENTIAL_PAIRS)
+
+
+def _url_password(text: str) -> bool:
+    if "://" not in text or "@" not in text:
+        return False
+    try:
+        return bool(urlsplit(text.strip()).password)
+    except ValueError:
+        return False
 
 
 def _config_strings(v: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -550,7 +670,11 @@ def input_errors(variables: Mapping[str, Any]) -> list[str]:
             check(variables, errors)
         except Exception as exc:  # a malformed value must become a message, not a traceback
             errors.append(f"the input could not be checked ({check.__name__[7:]}: {type(exc).__name__})")
-    return errors
+    # Whatever a check put in a message, no form of a secret leaves it.
+    try:
+        return [mask(error, variables) for error in errors]
+    except Exception:  # secrets that cannot be encoded: say only how many problems there are
+        return [f"{len(errors)} problem(s) found; the messages are withheld as they could not be masked"]
 
 
 def config_secret_paths(document: Any, variables: Mapping[str, Any]) -> list[str]:
@@ -559,9 +683,58 @@ def config_secret_paths(document: Any, variables: Mapping[str, Any]) -> list[str
     return [f"{path} ({name})" for path, text in _strings(document, "config") for name in _secret_in(text, secrets)]
 
 
+def resolved(path: str) -> str:
+    """path as the kernel reads it, without following symlinks: repeated
+    slashes are one (POSIX normpath keeps two leading ones), . and .. resolved."""
+    return posixpath.normpath("/" + path.lstrip("/")) if path.startswith("/") else posixpath.normpath(path)
+
+
 def system_dir(path: Any) -> bool:
-    """Whether path is (or normalises to) a system directory that the role must never manage."""
-    return not isinstance(path, str) or posixpath.normpath(path or "/") in SYSTEM_DIRS
+    """Whether path is (or resolves to) a system directory that the role must never manage."""
+    return not isinstance(path, str) or resolved(path or "/") in SYSTEM_DIRS
+
+
+# The label every container the role creates carries (since the role first
+# labelled its containers): a container of one of its names without it is
+# someone else's.
+OWN_LABEL = "litellm_bedrock.version"
+
+
+def host_problems(state: Mapping[str, Any], config_dir: str, names: list[str], adopt: bool, marker: str) -> list[str]:
+    """What the host look found that the role must not touch, one message each:
+    a configuration directory that resolves to a system directory, or that the
+    role did not make (no marker file) and is not empty; a container of one of the
+    role's names that the role did not create (litellm_adopt_container takes
+    over the first name, a proxy started by hand)."""
+    problems = []
+    directory = state.get("directory") or {}
+    real = directory.get("realpath")
+    if directory.get("exists") and real and system_dir(real):
+        problems.append(
+            f"litellm_config_dir ({config_dir}) resolves to {real}, a system directory (a symlink on the way):"
+            " the role writes and removes files there, so it must be a directory of its own."
+        )
+    elif directory.get("isdir") and directory.get("entries", 0) > 0 and marker not in (state.get("files") or {}):
+        problems.append(
+            f"litellm_config_dir ({config_dir}) exists and is not empty, but the role did not make it (it has no"
+            f" {marker}): the role takes over only an empty directory or its own. Choose another"
+            " litellm_config_dir, or, if these are the role's own files from a version before the marker, add it:"
+            f" touch {config_dir}/{marker}"
+        )
+    own = {}
+    for container in (state.get("docker") or {}).get("containers") or []:
+        for name in container.get("Names") or []:
+            own[name.lstrip("/")] = OWN_LABEL in (container.get("Labels") or {})
+    for index, name in enumerate(names):
+        if own.get(name) is False and not (adopt and index == 0):
+            hand_over = f"remove it (docker rm -f {name})" + (
+                ", or set litellm_adopt_container: true to take over a proxy you started by hand" if index == 0 else ""
+            )
+            problems.append(
+                f"A container named {name} exists that the role did not create (it has no {OWN_LABEL} label):"
+                f" the role never stops, renames or removes it. To hand it over, {hand_over}."
+            )
+    return problems
 
 
 def to_yaml(value: Any) -> str:
@@ -591,17 +764,16 @@ def quote(value: Any) -> str:
     return _SURROGATE_PAIR.sub(join, json.dumps(str(value)))
 
 
-def mask(text: Any, variables: Mapping[str, Any]) -> str:
-    """text with every secret's value replaced (longest first), for failure
-    messages that show log lines."""
+def mask(text: Any, variables: Mapping[str, Any], limit: int = 0) -> str:
+    """text with every form of every secret replaced (longest first), for the
+    messages and log lines the role shows. With a limit, the text is masked
+    first and cut to that many characters after, so that no cut can leave a
+    piece of a secret that no longer matches it."""
     result = str(text)
-    forms: set[str] = set()
-    for value in secret_values(variables).values():
-        value = value.strip()
-        # As JSON log lines quote it too: \" \\ \n and \uXXXX escapes.
-        forms |= {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
-    for form in sorted(forms, key=len, reverse=True):
+    for form in sorted(secret_forms(variables), key=len, reverse=True):
         result = result.replace(form, MASK)
+    if limit and len(result) > limit:
+        result = result[: max(limit - 3, 0)] + "..."
     return result
 
 
@@ -614,4 +786,5 @@ class FilterModule:
             "litellm_to_yaml": to_yaml,
             "litellm_quote": quote,
             "litellm_system_dir": system_dir,
+            "litellm_host_problems": host_problems,
         }

@@ -91,7 +91,9 @@ options:
 
 RETURN = r"""
 directory:
-  description: exists, isdir, and for a directory uid, gid and mode (C(0700) form).
+  description: >-
+    exists, isdir, realpath (as the kernel resolves it), and for a directory uid, gid, mode (C(0700) form) and
+    entries (how many, of any kind).
   type: dict
 files:
   description: Name to {sha1, uid, gid, mode} of each regular file in the directory.
@@ -142,13 +144,24 @@ def look(path: Path, read: list[str]) -> dict[str, Any]:
         info = path.lstat()
     except FileNotFoundError:
         return {"directory": {"exists": False, "isdir": False}, "files": {}, "contents": {}}
+    # realpath: where the kernel resolves it (a symlink on the way to /etc).
+    real = os.path.realpath(path)
     if not stat.S_ISDIR(info.st_mode):
-        return {"directory": {"exists": True, "isdir": False}, "files": {}, "contents": {}}
-    directory = {"exists": True, "isdir": True, "uid": info.st_uid, "gid": info.st_gid, "mode": mode_text(info.st_mode)}
+        return {"directory": {"exists": True, "isdir": False, "realpath": real}, "files": {}, "contents": {}}
+    directory = {
+        "exists": True,
+        "isdir": True,
+        "uid": info.st_uid,
+        "gid": info.st_gid,
+        "mode": mode_text(info.st_mode),
+        "realpath": real,
+        "entries": 0,
+    }
     files: dict[str, dict[str, Any]] = {}
     contents: dict[str, str] = {}
     with os.scandir(path) as entries:
         for entry in entries:
+            directory["entries"] += 1
             if not entry.is_file(follow_symlinks=False):
                 continue
             st = entry.stat(follow_symlinks=False)
@@ -244,6 +257,10 @@ def docker_look(containers: str, image: str, path: str | None) -> dict[str, Any]
     return answers
 
 
+# The label that names the image id the others were written for.
+IMAGE_LABEL = "litellm_bedrock.image"
+
+
 def probe_image(answer: dict[str, Any], name: str, command: list[str], labels: list[str]) -> dict[str, Any] | None:
     """Run command on Docker's one image of the reference, unless the named container already runs
     it with every label; None when not run."""
@@ -252,7 +269,14 @@ def probe_image(answer: dict[str, Any], name: str, command: list[str], labels: l
         return None
     image = images[0]["Id"]
     own = [c for c in answer.get("containers") or [] if f"/{name}" in (c.get("Names") or [])]
-    if own and own[0].get("ImageID") == image and all(label in (own[0].get("Labels") or {}) for label in labels):
+    found = (own[0].get("Labels") or {}) if own else {}
+    # Labels are believed only for the image they were written for (IMAGE_LABEL).
+    if (
+        own
+        and own[0].get("ImageID") == image
+        and all(label in found for label in labels)
+        and found.get(IMAGE_LABEL, image) == image
+    ):
         return None
     argv = [image if item == "{image}" else item for item in command]
     try:

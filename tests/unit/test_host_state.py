@@ -28,7 +28,11 @@ def test_a_missing_directory_and_a_file_in_its_place(tmp_path: Path) -> None:
         "contents": {},
     }
     (tmp_path / "file").write_text("x")
-    assert state.look(tmp_path / "file", [])["directory"] == {"exists": True, "isdir": False}
+    assert state.look(tmp_path / "file", [])["directory"] == {
+        "exists": True,
+        "isdir": False,
+        "realpath": str((tmp_path / "file").resolve()),
+    }
 
 
 def test_regular_files_with_checksum_owner_and_mode(tmp_path: Path) -> None:
@@ -44,7 +48,15 @@ def test_regular_files_with_checksum_owner_and_mode(tmp_path: Path) -> None:
     (directory / "link").symlink_to(directory / "config.yaml")
     result = state.look(directory, [])
     me = (os.getuid(), os.getgid())
-    assert result["directory"] == {"exists": True, "isdir": True, "uid": me[0], "gid": me[1], "mode": "0700"}
+    assert result["directory"] == {
+        "exists": True,
+        "isdir": True,
+        "uid": me[0],
+        "gid": me[1],
+        "mode": "0700",
+        "realpath": str(directory.resolve()),
+        "entries": 5,  # the three files, sub and link
+    }
     assert sorted(result["files"]) == [".managed-by-litellm-role", "config.yaml", "litellm.env"]
     assert result["files"]["config.yaml"] == {
         "sha1": hashlib.sha1(b"model_list: []\n").hexdigest(),  # noqa: S324 - the checksum find gives
@@ -54,6 +66,17 @@ def test_regular_files_with_checksum_owner_and_mode(tmp_path: Path) -> None:
     }
     assert result["files"]["litellm.env"]["mode"] == "0600"
     assert result["contents"] == {}
+
+
+def test_the_directory_is_resolved_as_the_kernel_resolves_it(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "alias").symlink_to(tmp_path / "real")
+    # A symlink on the way: the path is a directory, and realpath says where it really is.
+    (tmp_path / "real" / "litellm").mkdir()
+    found = state.look(tmp_path / "alias" / "litellm", [])["directory"]
+    assert found["isdir"] and found["realpath"] == str((tmp_path / "real" / "litellm").resolve())
+    # The path itself a symlink: not a directory of its own.
+    assert state.look(tmp_path / "alias", [])["directory"]["isdir"] is False
 
 
 def test_only_the_files_asked_for_are_read_and_at_most_64_kib(tmp_path: Path) -> None:
@@ -188,6 +211,12 @@ def test_the_probe_runs_on_the_one_image_found_unless_the_container_runs_it_with
     assert state.probe_image({**answer, "containers": [unlabelled]}, "litellm", command, labels) is not None
     older = {**container, "ImageID": "sha256:old"}
     assert state.probe_image({**answer, "containers": [older]}, "litellm", command, labels) is not None
+    # Labels written for another image (copied by hand, by compose): probed.
+    with_image = [*labels, state.IMAGE_LABEL]
+    copied = {**container, "Labels": {**dict.fromkeys(labels, "x"), state.IMAGE_LABEL: "sha256:old"}}
+    assert state.probe_image({**answer, "containers": [copied]}, "litellm", command, with_image) is not None
+    own = {**container, "Labels": {**dict.fromkeys(labels, "x"), state.IMAGE_LABEL: "sha256:abc"}}
+    assert state.probe_image({**answer, "containers": [own]}, "litellm", command, with_image) is None
     # No image, two images, or no command: nothing runs.
     assert state.probe_image({"images": []}, "litellm", command, labels) is None
     assert state.probe_image({"images": [image, {"Id": "sha256:def"}]}, "litellm", command, labels) is None

@@ -376,8 +376,10 @@ def site_example(host: Any) -> Iterator[Example]:
         (group_vars / "main.yml").write_text(main)
         endpoint = {"litellm_bedrock_runtime_endpoint": f"http://{docker0(host)}:8099"}
         (group_vars / "test.yml").write_text(yaml.safe_dump({**converge_vars, **endpoint}))
-        plain = {key: secrets[key.removeprefix("vault_")] for key in yaml.safe_load(vault)}
-        (path / "vault-plain.yml").write_text(yaml.safe_dump(plain))
+        # Written as the README writes it: each value !unsafe, double-quoted.
+        keys = re.findall(r"^(\w+):", vault, re.M)
+        plain = "".join(f"{key}: !unsafe {json.dumps(secrets[key.removeprefix('vault_')])}\n" for key in keys)
+        (path / "vault-plain.yml").write_text(plain)
         (path / ".vault-pass").write_bytes((RESOURCES / "vault-password.TEST-ONLY").read_bytes())
         (path / ".vault-pass").chmod(0o600)
         (path / "roles").mkdir()

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import yaml
-from conftest import CONFIG_DIR, CONTAINER, IMAGE, docker0, inspect, leaked, liveliness, run
+from conftest import CONFIG_DIR, CONTAINER, IMAGE, REPO, docker0, inspect, leaked, liveliness, run
 
 SECRET_ENV = {"LITELLM_MASTER_KEY", "LITELLM_SALT_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 
@@ -22,7 +22,11 @@ def test_container_runs_the_configured_image_with_the_restart_policy(host: Any) 
     data = inspect(host)
     assert data["Name"] == f"/{CONTAINER}"
     assert data["State"]["Running"] is True
-    assert data["Config"]["Image"] == IMAGE
+    # Created from the very image the role probed, by its registry digest:
+    # the tag (IMAGE) moving later changes nothing.
+    digest = data["Config"]["Labels"]["litellm_bedrock.digest"]
+    assert data["Config"]["Image"] == f"{REPO}@{digest}"
+    assert data["Config"]["Labels"]["litellm_bedrock.image"] == data["Image"]
     assert data["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
     assert data["Args"] == ["--config", "/app/config.yaml", "--port", "4000", "--num_workers", "1"]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 from conftest import (
     CONTAINER,
     IMAGE,
+    PROJECT,
     REPO,
     STANDIN,
     api,
@@ -32,6 +34,7 @@ from conftest import (
     standin_records,
     task_status,
 )
+from packaging.version import Version
 
 SUMMARY = re.compile(r"LiteLLM (\S+) \(([0-9a-f]{12})\) serving (\d+) models on (\S+); ([^\"\n]+)")
 
@@ -79,6 +82,37 @@ def bad_build(host: Any) -> str:
         f'echo "import os; os._exit(3)" > {site}/zz_payload.pth'
     )
     return derive(host, f"{REPO}:bad", shell, ["USER 65532:65532"])
+
+
+@pytest.fixture(scope="module")
+def old_build(host: Any) -> str:
+    """The test image claiming to be 1.83.5: before the Host-header fix
+    (GHSA-4xpc-pv4p-pm3w), with nothing else odd about it."""
+    dist = metadata_dir(host)
+    return derive(host, f"{REPO}:old", f'sed -i "s/^Version: .*/Version: 1.83.5/" {dist}/METADATA', [])
+
+
+@pytest.fixture(scope="module")
+def decoy_build(host: Any) -> str:
+    """1.82.8 beside a decoy dist-info claiming 1.100.0, which sorts first as a
+    string: the old probe checked the decoy."""
+    dist = metadata_dir(host)
+    site = dist.rsplit("/", 1)[0]
+    shell = (
+        f'sed -i "s/^Version: .*/Version: 1.82.8/" {dist}/METADATA && '
+        f"cp -r {dist} {site}/litellm-1.100.0.dist-info && "
+        f'sed -i "s/^Version: .*/Version: 1.100.0/" {site}/litellm-1.100.0.dist-info/METADATA'
+    )
+    return derive(host, f"{REPO}:decoy", shell, [])
+
+
+def affecting(version: str) -> list[str]:
+    """The ids of the table's critical and high advisories that affect version."""
+    sys.path.insert(0, str(PROJECT / "filter_plugins"))
+    import litellm_builds
+
+    found = Version(version)
+    return [a.id for a in litellm_builds.advisories() if a.severity in ("critical", "high") and a.affects(found)]
 
 
 @pytest.fixture(scope="module")
@@ -143,18 +177,61 @@ def test_a_backdoored_build_is_refused_and_the_proxy_keeps_serving(host: Any, ba
     before = snapshot(host)
     result = converge({"litellm_image": bad_build})
     assert result.failed
-    assert "holds LiteLLM 1.82.8, which the role refuses: it is listed in litellm_refused_versions" in result.output
+    assert "holds LiteLLM 1.82.8, which the role refuses: it has .pth files that run code at every Python start" in (
+        result.output
+    )
+    assert "zz_payload.pth (runs code at every Python start)" in result.output
     assert snapshot(host) == before
     assert api(host, "GET", "/v1/models").status == 200
     report("build", "image holds a backdoored LiteLLM (1.82.8, .pth payload)", "refused before any of its code ran")
 
 
-def test_a_build_older_than_the_minimum_is_refused(host: Any, bad_build: str) -> None:
+def test_a_decoy_dist_info_beside_the_real_one_is_refused(host: Any, decoy_build: str) -> None:
     before = snapshot(host)
-    result = converge({"litellm_image": bad_build, "litellm_refused_versions": []})
+    result = converge({"litellm_image": decoy_build})
     assert result.failed
-    assert "holds LiteLLM 1.82.8, which the role refuses: it is older than litellm_min_version 1.83.7" in result.output
+    assert "which the role refuses: it holds 2 distributions named litellm (" in result.output
     assert snapshot(host) == before
+    report("build", "1.82.8 beside a decoy dist-info claiming 1.100.0", "refused: two distributions named litellm")
+
+
+def test_a_build_an_advisory_affects_is_refused_naming_it_and_the_nearest_fix(host: Any, old_build: str) -> None:
+    before = snapshot(host)
+    result = converge({"litellm_image": old_build})
+    assert result.failed
+    assert "holds LiteLLM 1.83.5, which the role refuses: published advisories affect it: " in result.output
+    assert "GHSA-4xpc-pv4p-pm3w (CVE-2026-49468, PYSEC-2026-388), critical" in result.output
+    assert re.search(r"The nearest fixed version is \d+\.\d+\.\d+", result.output)
+    assert snapshot(host) == before
+    assert api(host, "GET", "/v1/models").status == 200
+    report("build", "a build critical advisories affect (1.83.5)", "refused, naming them and the nearest fix")
+
+
+def test_refused_versions_are_compared_as_pep_440_versions(host: Any, secrets: dict[str, str]) -> None:
+    # The serving build (its labels say 1.108.7) written as 1.108.7.0.
+    before = snapshot(host)
+    version = inspect(host)["Config"]["Labels"]["litellm_bedrock.version"]
+    result = converge({"litellm_refused_versions": [f"{version}.0"]})
+    assert result.failed
+    assert f"holds LiteLLM {version}, which the role refuses: it is listed in litellm_refused_versions" in result.output
+    assert "keeps serving with its current image" in result.output
+    assert snapshot(host) == before
+
+
+def test_an_accepted_advisory_serves_and_every_run_names_it(host: Any, secrets: dict[str, str], old_build: str) -> None:
+    accepted = [{"id": ident, "reason": "TEST-ONLY: the stand-in is the only client"} for ident in affecting("1.83.5")]
+    assert "GHSA-4xpc-pv4p-pm3w" in [a["id"] for a in accepted]
+    result = converge_ok(secrets, {"litellm_image": old_build, "litellm_accepted_advisories": accepted})
+    assert inspect(host)["Config"]["Labels"]["litellm_bedrock.version"] == "1.83.5"
+    assert api(host, "GET", "/v1/models").status == 200
+    line = "Advisories affecting LiteLLM 1.83.5: accepted by litellm_accepted_advisories: GHSA-4xpc-pv4p-pm3w"
+    assert line.split(": GHSA")[0] in result.output
+    assert "GHSA-4xpc-pv4p-pm3w (TEST-ONLY: the stand-in is the only client)" in result.output
+    # A later run on the same build: nothing changes, the line is said again.
+    again = converge_ok(secrets, {"litellm_image": old_build, "litellm_accepted_advisories": accepted})
+    assert again.changed == 0
+    assert "GHSA-4xpc-pv4p-pm3w (TEST-ONLY: the stand-in is the only client)" in again.output
+    report("build", "an affected build with its advisories accepted", "serves; every run names them")
 
 
 def test_a_build_its_own_user_cannot_read_is_named_so(host: Any) -> None:

@@ -1,0 +1,206 @@
+"""Which LiteLLM builds may serve: the published advisories (vars/advisories.yml)
+against the version the image's probe read (files/litellm_probe.py).
+
+Pure functions: image.yml calls them once, the unit tests in-process.
+
+A build is refused when a critical or high advisory affects its version and the
+operator has not accepted that advisory (litellm_accepted_advisories), when its
+version is in litellm_refused_versions or below litellm_min_version (both
+compared as PEP 440 versions), or when the probe found something no honest
+build has: two distributions named litellm, or a .pth file that runs code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+TABLE = Path(__file__).resolve().parents[1] / "vars" / "advisories.yml"
+SEVERITIES = ("critical", "high", "medium", "low")
+BLOCKING = ("critical", "high")
+
+
+@dataclass(frozen=True)
+class Advisory:
+    id: str
+    aliases: tuple[str, ...]
+    severity: str
+    summary: str
+    affected: tuple[SpecifierSet, ...]
+    fixed: tuple[Version, ...]
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return (self.id, *self.aliases)
+
+    def affects(self, version: Version) -> bool:
+        return any(spec.contains(version, prereleases=True) for spec in self.affected)
+
+    def label(self) -> str:
+        aliases = f" ({', '.join(self.aliases)})" if self.aliases else ""
+        return f"{self.id}{aliases}, {self.severity}: {self.summary}"
+
+
+def parse(document: Mapping[str, Any]) -> tuple[Advisory, ...]:
+    """The table's entries; a malformed entry raises ValueError naming it."""
+    found = []
+    for entry in document.get("advisories") or []:
+        ident = str(entry.get("id", "?"))
+        try:
+            severity = str(entry["severity"]).lower()
+            if severity not in SEVERITIES:
+                raise ValueError(f"severity {severity!r}")
+            affected = tuple(SpecifierSet(str(s)) for s in entry["affected"])
+            if not affected:
+                raise ValueError("no affected range")
+            found.append(
+                Advisory(
+                    id=ident,
+                    aliases=tuple(str(a) for a in entry.get("aliases") or ()),
+                    severity=severity,
+                    summary=str(entry.get("summary", "")).strip(),
+                    affected=affected,
+                    fixed=tuple(Version(str(v)) for v in entry.get("fixed") or ()),
+                )
+            )
+        except (KeyError, TypeError, ValueError, InvalidSpecifier, InvalidVersion) as error:
+            raise ValueError(f"{TABLE.name}: entry {ident} is malformed ({error})") from error
+    return tuple(found)
+
+
+@cache
+def advisories() -> tuple[Advisory, ...]:
+    return parse(yaml.safe_load(TABLE.read_text()))
+
+
+def version_of(text: Any) -> Version | None:
+    try:
+        return Version(str(text))
+    except InvalidVersion:
+        return None
+
+
+def accepted_ids(accepted: Any) -> dict[str, str]:
+    """litellm_accepted_advisories as id -> reason (validated by the input checks)."""
+    found = {}
+    for item in accepted or []:
+        if isinstance(item, Mapping) and item.get("id"):
+            found[str(item["id"])] = str(item.get("reason", ""))
+    return found
+
+
+def accepted_errors(accepted: Any, table: Iterable[Advisory] | None = None) -> list[str]:
+    """What is wrong with litellm_accepted_advisories, one message per problem
+    (an id that is no advisory of the table is most likely a typo)."""
+    known = {i for a in (advisories() if table is None else table) for i in a.ids}
+    if not isinstance(accepted, list):
+        return ["litellm_accepted_advisories must be a list of {id, reason} mappings"]
+    errors = []
+    for index, item in enumerate(accepted):
+        where = f"litellm_accepted_advisories[{index}]"
+        if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
+            errors.append(
+                f"{where} must be a mapping with an id (GHSA-..., CVE-..., PYSEC-... or MAL-...) and a reason"
+            )
+            continue
+        if item["id"] not in known:
+            errors.append(f"{where}.id is not an advisory of the role's table (vars/advisories.yml)")
+        reason = item.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            errors.append(f"{where}.reason must say why the advisory is accepted (it is shown at every run)")
+    return errors
+
+
+def nearest_fixed(version: Version, table: Iterable[Advisory]) -> Version | None:
+    """The lowest published fixed version above version that no critical or
+    high advisory affects."""
+    table = tuple(table)
+    candidates = sorted({v for a in table for v in a.fixed if v > version})
+    for candidate in candidates:
+        if not any(a.severity in BLOCKING and a.affects(candidate) for a in table):
+            return candidate
+    return None
+
+
+def verdict(
+    version: str,
+    accepted: Any = (),
+    refused_versions: Iterable[str] = (),
+    min_version: str = "",
+    table: Iterable[Advisory] | None = None,
+) -> dict[str, Any]:
+    """What the role does with a build of this LiteLLM version.
+
+    refused: why it may not serve ('' when it may), in one sentence;
+    accepted: the affecting advisories the operator accepted, with reasons;
+    named: the medium and low advisories that affect it (shown, not refused);
+    ids: every id of every affecting advisory."""
+    table = advisories() if table is None else tuple(table)
+    parsed = version_of(version)
+    if parsed is None:
+        return {
+            "refused": f"its version {version!r} is not a PEP 440 version, so no advisory can be checked",
+            "accepted": [],
+            "named": [],
+            "ids": [],
+        }
+    reasons = accepted_ids(accepted)
+    hits = [a for a in table if a.affects(parsed)]
+    taken = [a for a in hits if set(a.ids) & set(reasons)]
+    blocking = [a for a in hits if a.severity in BLOCKING and a not in taken]
+    refused = ""
+    if any(parsed == version_of(r) for r in refused_versions):
+        refused = f"it is listed in litellm_refused_versions ({', '.join(str(r) for r in refused_versions)})"
+    elif min_version and version_of(min_version) is not None and parsed < Version(min_version):
+        refused = f"it is older than litellm_min_version {min_version}"
+    elif blocking:
+        fixed = nearest_fixed(parsed, table)
+        refused = (
+            "published advisories affect it: "
+            + "; ".join(a.label() for a in blocking)
+            + (f". The nearest fixed version is {fixed}" if fixed else ". No fixed version is published yet")
+        )
+    return {
+        "refused": refused,
+        "accepted": [f"{a.id} ({reasons[next(i for i in a.ids if i in reasons)]})" for a in taken],
+        "named": [f"{a.id} ({a.severity})" for a in hits if a.severity not in BLOCKING and a not in taken],
+        "ids": [i for a in hits for i in a.ids],
+    }
+
+
+def build_problem(probe: Mapping[str, Any]) -> str:
+    """What the probe found that no honest build has ('' when nothing): the
+    version itself is judged by verdict()."""
+    dists = probe.get("dists") or []
+    if len(dists) > 1:
+        where = ", ".join(f"{d.get('version')} at {d.get('dist_info')}" for d in dists[:4])
+        return f"it holds {len(dists)} distributions named litellm ({where}): which one runs cannot be told"
+    pth = probe.get("pth") or []
+    if pth:
+        return "it has .pth files that run code at every Python start: " + ", ".join(
+            f"{p.get('path')} ({p.get('why')})" for p in pth[:4]
+        )
+    return ""
+
+
+def probe_version(probe: Mapping[str, Any]) -> str:
+    """The litellm version the probe found ('' when none; several joined by
+    "and", which no check accepts)."""
+    return " and ".join(str(d.get("version", "")) for d in probe.get("dists") or [])
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {
+            "litellm_build_verdict": verdict,
+            "litellm_accepted_errors": accepted_errors,
+            "litellm_build_problem": build_problem,
+            "litellm_probe_version": probe_version,
+        }
