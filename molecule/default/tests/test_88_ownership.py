@@ -95,17 +95,28 @@ def test_a_container_of_the_roles_names_without_its_label_is_never_touched(
     report("refused", "a container named litellm-canary that the role did not create", "refused; never touched")
 
 
-def test_a_proxy_started_by_hand_is_taken_over_only_when_asked(host: Any, secrets: dict[str, str]) -> None:
+@pytest.fixture
+def hand_started(host: Any) -> Iterator[str]:
+    """A container named as the proxy, started by hand (no port, no labels);
+    if a test fails before the role took it over, it is removed again."""
     run(host, f"docker rm -f {CONTAINER}", "removing the role's proxy")
     run(host, f"docker run -d --name {CONTAINER} --entrypoint sleep {IMAGE} 600", "a proxy started by hand")
     hand = inspect(host)["Id"]
+    yield hand
+    if inspect(host)["Id"] == hand:
+        run(host, f"docker rm -f {CONTAINER}", "removing the hand-started container")
+
+
+def test_a_proxy_started_by_hand_is_taken_over_only_when_asked(
+    host: Any, secrets: dict[str, str], hand_started: str
+) -> None:
     result = converge()
     assert result.failed
     assert f"A container named {CONTAINER} exists that the role did not create" in result.output
     assert "litellm_adopt_container: true" in result.output
-    assert inspect(host)["Id"] == hand
+    assert inspect(host)["Id"] == hand_started
     converge_ok(secrets, {"litellm_adopt_container": True})
     data = inspect(host)
-    assert data["Id"] != hand and "litellm_bedrock.version" in data["Config"]["Labels"]
+    assert data["Id"] != hand_started and "litellm_bedrock.version" in data["Config"]["Labels"]
     assert liveliness(host)
     report("update", "a proxy started by hand, litellm_adopt_container true", "taken over: replaced, labelled")
