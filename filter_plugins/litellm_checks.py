@@ -777,6 +777,15 @@ def mask(text: Any, variables: Mapping[str, Any], limit: int = 0) -> str:
     return result
 
 
+def from_json(value: Any) -> Any:
+    """JSON text as data, and data as it is: ansible-core before 2.19 turns a
+    templated string that looks like JSON into a dict or list before a filter
+    sees it (from_json then fails on it); 2.19 keeps the string."""
+    if isinstance(value, (Mapping, list)):
+        return value
+    return json.loads(value) if isinstance(value, str) and value.strip() else {}
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
@@ -787,4 +796,5 @@ class FilterModule:
             "litellm_quote": quote,
             "litellm_system_dir": system_dir,
             "litellm_host_problems": host_problems,
+            "litellm_from_json": from_json,
         }

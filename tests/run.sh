@@ -22,6 +22,9 @@ source tests/lib/setup.sh
 setup_host
 setup_venv
 export PATH="$root/.venv/bin:$PATH"
+# The older ansible-core versions the role supports, each in its own venv
+# (test_96_ansible_cores.py runs the role with them).
+setup_core_venvs
 
 # ansible-lint and molecule must not reach for Galaxy: the `ansible` package
 # already bundles community.docker.

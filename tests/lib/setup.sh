@@ -30,6 +30,25 @@ setup_venv() {
   fi
 }
 
+# One virtual environment per older ansible-core the role supports, for
+# test_96_ansible_cores.py: .venv-cores/<version>, from tests/requirements/.
+setup_core_venvs() {
+  local req version venv stamp
+  for req in "$_lib_root"/tests/requirements/ansible-core-*.txt; do
+    version=$(basename "$req" .txt)
+    version=${version#ansible-core-}
+    venv="$_lib_root/.venv-cores/$version"
+    stamp=$(sha256sum "$req" | cut -c1-16)
+    if [ ! -x "$venv/bin/ansible-playbook" ] || [ "$(cat "$venv/.requirements" 2>/dev/null)" != "$stamp" ]; then
+      echo "==> ansible-core $version into .venv-cores/$version ($(basename "$req"))"
+      rm -rf "$venv"
+      python3 -m venv "$venv"
+      "$venv/bin/pip" install -q -r "$req" >"$venv/pip.log" 2>&1 || { tail -30 "$venv/pip.log" >&2; return 1; }
+      echo "$stamp" >"$venv/.requirements"
+    fi
+  done
+}
+
 start_dockerd() {
   if docker info >/dev/null 2>&1; then
     return 0

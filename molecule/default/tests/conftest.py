@@ -180,12 +180,16 @@ def changed_count(recap: str) -> int:
 
 
 def converge(
-    extra_vars: dict[str, Any] | None = None, args: list[str] | None = None, without: str | None = None
+    extra_vars: dict[str, Any] | None = None,
+    args: list[str] | None = None,
+    without: str | None = None,
+    playbook: str = "ansible-playbook",
 ) -> ConvergeResult:
     """Run the scenario's converge playbook again, with extra variables and
-    ansible-playbook arguments; `without` leaves that secret undefined. The
-    output is everything Ansible printed and wrote to its log (ANSIBLE_LOG_PATH),
-    so that every check for a leaked secret covers the log too."""
+    ansible-playbook arguments; `without` leaves that secret undefined; `playbook`
+    is another ansible-playbook (an older ansible-core's). The output is
+    everything Ansible printed and wrote to its log (ANSIBLE_LOG_PATH), so that
+    every check for a leaked secret covers the log too."""
     with tempfile.TemporaryDirectory() as tmp:
         variables = dict(extra_vars or {})
         if without:
@@ -195,7 +199,7 @@ def converge(
         (Path(tmp) / "extra.json").write_text(json.dumps(variables))
         proc = subprocess.run(
             [
-                "ansible-playbook",
+                playbook,
                 "-i",
                 os.environ["MOLECULE_INVENTORY_FILE"],
                 str(RESOURCES / "converge.yml"),

@@ -1,0 +1,74 @@
+"""What differs between ansible-core 2.16-2.18 and 2.19 for the role: before
+2.19 a templated string that looks like JSON becomes a dict before a filter
+sees it, so the role reads JSON with litellm_from_json, which takes both.
+Run with each older ansible-core's own ansible-playbook (.venv-cores)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_fuzz_inputs import checks
+
+ROOT = Path(__file__).resolve().parents[2]
+CORES = sorted(p.stem.removeprefix("ansible-core-") for p in (ROOT / "tests" / "requirements").glob("*.txt"))
+PLAY = """\
+- name: JSON through a variable, as observe.yml reads served.json
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    text: '{"files": {"config.yaml": "abc"}}'
+    derived: "{{ text }}"
+  tasks:
+    - name: Read it as the role does
+      ansible.builtin.debug:
+        msg: "files={{ (derived | litellm_from_json).files }} type={{ derived | type_debug }}"
+    - name: Read it as the role did
+      ansible.builtin.debug:
+        msg: "{{ (derived | from_json).files }}"
+      ignore_errors: true
+"""
+
+
+def test_from_json_takes_text_and_data() -> None:
+    assert checks.from_json('{"a": 1}') == {"a": 1}
+    assert checks.from_json({"a": 1}) == {"a": 1}
+    assert checks.from_json([1]) == [1]
+    assert checks.from_json("") == {} and checks.from_json(None) == {}
+
+
+@pytest.mark.parametrize("core", [*CORES, "main"])
+def test_json_through_a_variable_on_every_core(tmp_path: Path, core: str) -> None:
+    bin_dir = ROOT / ".venv-cores" / core / "bin" if core != "main" else Path(sys.executable).parent
+    if not (bin_dir / "ansible-playbook").exists():
+        pytest.skip(f"no venv for ansible-core {core} (tests/lib/setup.sh makes it)")
+    (tmp_path / "play.yml").write_text(PLAY)
+    done = subprocess.run(
+        [
+            str(bin_dir / "ansible-playbook"),
+            "-i",
+            "localhost,",
+            "play.yml",
+            "-e",
+            f"ansible_python_interpreter={bin_dir}/python",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "ANSIBLE_FILTER_PLUGINS": str(ROOT / "filter_plugins"),
+            "ANSIBLE_NOCOLOR": "1",
+            "HOME": str(tmp_path),
+        },
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "files={'config.yaml': 'abc'}" in done.stdout
+    # The construct it replaced: fails before 2.19, works on it.
+    broke = "the JSON object must be str, bytes or bytearray, not dict" in done.stdout
+    assert broke is (core != "main"), done.stdout[-1500:]
