@@ -173,49 +173,46 @@ def test_an_image_already_on_the_host_is_read_by_the_host_look(host: Any, secret
     assert [labels["litellm_bedrock.uid"], labels["litellm_bedrock.gid"]] == ["65532", "65532"]
 
 
-def test_a_backdoored_build_is_refused_and_the_proxy_keeps_serving(host: Any, bad_build: str) -> None:
+def refused(host: Any, extra: dict[str, Any]) -> str:
+    """The output of a converge that must fail and change nothing on the host."""
     before = snapshot(host)
-    result = converge({"litellm_image": bad_build})
+    result = converge(extra)
     assert result.failed
-    assert "holds LiteLLM 1.82.8, which the role refuses: it has .pth files that run code at every Python start" in (
-        result.output
-    )
-    assert "zz_payload.pth (runs code at every Python start)" in result.output
     assert snapshot(host) == before
+    return result.output
+
+
+def test_a_backdoored_build_is_refused_and_the_proxy_keeps_serving(host: Any, bad_build: str) -> None:
+    output = refused(host, {"litellm_image": bad_build})
+    assert "holds LiteLLM 1.82.8, which the role refuses: it has .pth files that run code at every Python start" in (
+        output
+    )
+    assert "zz_payload.pth (runs code at every Python start)" in output
     assert api(host, "GET", "/v1/models").status == 200
     report("build", "image holds a backdoored LiteLLM (1.82.8, .pth payload)", "refused before any of its code ran")
 
 
 def test_a_decoy_dist_info_beside_the_real_one_is_refused(host: Any, decoy_build: str) -> None:
-    before = snapshot(host)
-    result = converge({"litellm_image": decoy_build})
-    assert result.failed
-    assert "which the role refuses: it holds 2 distributions named litellm (" in result.output
-    assert snapshot(host) == before
+    output = refused(host, {"litellm_image": decoy_build})
+    assert "which the role refuses: it holds 2 distributions named litellm (" in output
     report("build", "1.82.8 beside a decoy dist-info claiming 1.100.0", "refused: two distributions named litellm")
 
 
 def test_a_build_an_advisory_affects_is_refused_naming_it_and_the_nearest_fix(host: Any, old_build: str) -> None:
-    before = snapshot(host)
-    result = converge({"litellm_image": old_build})
-    assert result.failed
-    assert "holds LiteLLM 1.83.5, which the role refuses: published advisories affect it: " in result.output
-    assert "GHSA-4xpc-pv4p-pm3w (CVE-2026-49468, PYSEC-2026-388), critical" in result.output
-    assert re.search(r"The nearest fixed version is \d+\.\d+\.\d+", result.output)
-    assert snapshot(host) == before
+    output = refused(host, {"litellm_image": old_build})
+    assert "holds LiteLLM 1.83.5, which the role refuses: published advisories affect it: " in output
+    assert "GHSA-4xpc-pv4p-pm3w (CVE-2026-49468, PYSEC-2026-388), critical" in output
+    assert re.search(r"The nearest fixed version is \d+\.\d+\.\d+", output)
     assert api(host, "GET", "/v1/models").status == 200
     report("build", "a build critical advisories affect (1.83.5)", "refused, naming them and the nearest fix")
 
 
 def test_refused_versions_are_compared_as_pep_440_versions(host: Any, secrets: dict[str, str]) -> None:
     # The serving build (its labels say 1.108.7) written as 1.108.7.0.
-    before = snapshot(host)
     version = inspect(host)["Config"]["Labels"]["litellm_bedrock.version"]
-    result = converge({"litellm_refused_versions": [f"{version}.0"]})
-    assert result.failed
-    assert f"holds LiteLLM {version}, which the role refuses: it is listed in litellm_refused_versions" in result.output
-    assert "keeps serving with its current image" in result.output
-    assert snapshot(host) == before
+    output = refused(host, {"litellm_refused_versions": [f"{version}.0"]})
+    assert f"holds LiteLLM {version}, which the role refuses: it is listed in litellm_refused_versions" in output
+    assert "keeps serving with its current image" in output
 
 
 def test_an_accepted_advisory_serves_and_every_run_names_it(host: Any, secrets: dict[str, str], old_build: str) -> None:
@@ -224,8 +221,7 @@ def test_an_accepted_advisory_serves_and_every_run_names_it(host: Any, secrets: 
     result = converge_ok(secrets, {"litellm_image": old_build, "litellm_accepted_advisories": accepted})
     assert inspect(host)["Config"]["Labels"]["litellm_bedrock.version"] == "1.83.5"
     assert api(host, "GET", "/v1/models").status == 200
-    line = "Advisories affecting LiteLLM 1.83.5: accepted by litellm_accepted_advisories: GHSA-4xpc-pv4p-pm3w"
-    assert line.split(": GHSA")[0] in result.output
+    assert "Advisories affecting LiteLLM 1.83.5: accepted by litellm_accepted_advisories: " in result.output
     assert "GHSA-4xpc-pv4p-pm3w (TEST-ONLY: the stand-in is the only client)" in result.output
     # A later run on the same build: nothing changes, the line is said again.
     again = converge_ok(secrets, {"litellm_image": old_build, "litellm_accepted_advisories": accepted})
@@ -238,12 +234,9 @@ def test_a_build_its_own_user_cannot_read_is_named_so(host: Any) -> None:
     # A build made under umask 077: its venv is root's alone, so the image's
     # user finds no LiteLLM. The message says why, not "no dist-info".
     unreadable = derive(host, f"{REPO}:umask-077", "chmod 0700 /opt/litellm", [])
-    before = snapshot(host)
-    result = converge({"litellm_image": unreadable})
-    assert result.failed
-    assert "cannot be read by its own user (uid 65532, gid 65532): permission denied on /opt/litellm." in result.output
-    assert "no litellm-*.dist-info" not in result.output
-    assert snapshot(host) == before
+    output = refused(host, {"litellm_image": unreadable})
+    assert "cannot be read by its own user (uid 65532, gid 65532): permission denied on /opt/litellm." in output
+    assert "no litellm distribution in" not in output
     assert api(host, "GET", "/v1/models").status == 200
     report("build", "image its own user cannot read (built under umask 077)", "refused, naming the user and path")
 
