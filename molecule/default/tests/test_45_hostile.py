@@ -222,7 +222,10 @@ def test_back_to_the_defaults_removes_unused_files_once_healthy(host: Any, secre
 
 
 def test_a_canary_left_by_an_interrupted_run_is_removed(host: Any, secrets: dict[str, str]) -> None:
-    run(host, f"docker create --name {CANARY} {shlex.quote(IMAGE)}", "creating a leftover canary")
+    # As the role leaves one: with its labels (a container of that name
+    # without them is someone else's, which the role never touches).
+    labels = " ".join(f"--label {shlex.quote(f'{k}={v}')}" for k, v in inspect(host)["Config"]["Labels"].items())
+    run(host, f"docker create --name {CANARY} {labels} {shlex.quote(IMAGE)}", "creating a leftover canary")
     result = converge_ok(secrets)
     assert host.run(f"docker inspect {CANARY}").rc != 0
     assert result.changed == 1  # its removal, nothing else
