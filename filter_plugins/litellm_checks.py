@@ -10,6 +10,7 @@ value of a secret: preflight prints them as they are.
 from __future__ import annotations
 
 import base64
+import functools
 import ipaddress
 import json
 import posixpath
@@ -221,6 +222,7 @@ def proxy_password(proxy: Any) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=1024)
 def forms_of(value: str) -> frozenset[str]:
     """Every form in which a secret can appear in a message or a log line: as
     it is, JSON-escaped (as JSON logs quote it), URL-encoded (in a URL, a form
