@@ -1,0 +1,218 @@
+"""filter_plugins/litellm_plan.py: the run's plan, case by case (host state
+times change), each case asserting the whole plan; and which files change."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "filter_plugins"))
+import litellm_plan as planner  # noqa: E402 - found through the path above
+
+MANAGED = ["config.yaml", "litellm.env", "tls.crt", "tls.key", "ca-bundle.pem"]
+LIVE = {"config.yaml": "c1", "litellm.env": "e1"}
+CONTAINER = {"id": "abc", "image": "sha256:1"}
+
+# Host states, as observe.yml's _litellm_observed has them.
+STATES: dict[str, dict[str, Any]] = {
+    "nothing there": {"container": {}, "serving": False, "previous": False, "served": {}, "files": {}},
+    "files but no container": {"container": {}, "serving": False, "previous": False, "served": LIVE, "files": LIVE},
+    "a -previous left, no container": {
+        "container": {},
+        "serving": False,
+        "previous": True,
+        "served": LIVE,
+        "files": LIVE,
+    },
+    "serving and healthy": {"container": CONTAINER, "serving": True, "previous": False, "served": LIVE, "files": LIVE},
+    "serving, never recorded": {
+        "container": CONTAINER,
+        "serving": True,
+        "previous": False,
+        "served": {},
+        "files": LIVE,
+    },
+    "running, not healthy": {
+        "container": CONTAINER,
+        "serving": False,
+        "previous": False,
+        "served": LIVE,
+        "files": LIVE,
+    },
+    "stopped": {"container": CONTAINER, "serving": False, "previous": False, "served": LIVE, "files": LIVE},
+    "interrupted run (files differ from served.json)": {
+        "container": CONTAINER,
+        "serving": True,
+        "previous": False,
+        "served": LIVE,
+        "files": {**LIVE, "config.yaml": "c2"},
+    },
+    "interrupted run, stopped": {
+        "container": CONTAINER,
+        "serving": False,
+        "previous": False,
+        "served": LIVE,
+        "files": {**LIVE, "config.yaml": "c2"},
+    },
+    "serving, with a leftover -previous": {
+        "container": CONTAINER,
+        "serving": True,
+        "previous": True,
+        "served": LIVE,
+        "files": LIVE,
+    },
+}
+
+# Changes: (changed files, comparison of the container's definition).
+CHANGED = {"changed": True, "diff": {"before": {"image": "a"}, "after": {"image": "b"}}}
+SAME = {"changed": False, "diff": {"before": {}, "after": {}}}
+HAND_UPDATE = {"changed": False, "diff": {"before": {"memory": "1g"}, "after": {"memory": "512m"}}}
+SKIPPED = {"skipped": True, "changed": False}
+CHANGES: dict[str, tuple[list[str], dict[str, Any] | None]] = {
+    "none": ([], SAME),
+    "config.yaml": (["config.yaml"], SAME),
+    "env or a secret": (["litellm.env"], CHANGED),
+    "config.yaml and env": (["config.yaml", "litellm.env"], CHANGED),
+    "image": ([], CHANGED),
+    "port or bind address": ([], CHANGED),
+    "workers or memory": ([], CHANGED),
+    "a hand docker update": ([], HAND_UPDATE),
+    "TLS added": (["config.yaml", "tls.crt", "tls.key"], CHANGED),
+    "TLS certificate renewed": (["tls.crt"], SAME),
+    "CA bundle": (["ca-bundle.pem"], SAME),
+    "no comparison (skipped)": ([], SKIPPED),
+}
+
+
+def expect(action: str, canary: bool, restore: str, stale: bool = False) -> dict[str, Any]:
+    return {"action": action, "canary": canary, "stale": stale, "restore": restore}
+
+
+# (state, change, check mode) -> the whole plan.
+CASES = [
+    # Nothing there: a first deploy, whatever changed; nothing to restore.
+    ("nothing there", "none", False, expect("create", False, "")),
+    ("nothing there", "config.yaml", False, expect("create", False, "")),
+    ("nothing there", "env or a secret", False, expect("create", False, "")),
+    ("nothing there", "TLS added", False, expect("create", False, "")),
+    ("nothing there", "config.yaml", True, expect("create", False, "")),
+    ("files but no container", "none", False, expect("create", False, "")),
+    # An interrupted recreate left the old container stopped: a rollback starts it.
+    ("a -previous left, no container", "none", False, expect("create", False, "previous")),
+    ("a -previous left, no container", "image", False, expect("create", False, "previous")),
+    # Serving and healthy: the canary proves every (re)start first.
+    ("serving and healthy", "none", False, expect("none", False, "")),
+    ("serving and healthy", "config.yaml", False, expect("restart", True, "restart")),
+    ("serving and healthy", "env or a secret", False, expect("recreate", True, "previous")),
+    ("serving and healthy", "config.yaml and env", False, expect("recreate", True, "previous")),
+    ("serving and healthy", "image", False, expect("recreate", True, "previous")),
+    ("serving and healthy", "port or bind address", False, expect("recreate", True, "previous")),
+    ("serving and healthy", "workers or memory", False, expect("recreate", True, "previous")),
+    ("serving and healthy", "a hand docker update", False, expect("recreate", True, "previous")),
+    ("serving and healthy", "TLS added", False, expect("recreate", True, "previous")),
+    ("serving and healthy", "TLS certificate renewed", False, expect("restart", True, "restart")),
+    ("serving and healthy", "CA bundle", False, expect("restart", True, "restart")),
+    ("serving and healthy", "no comparison (skipped)", False, expect("none", False, "")),
+    # Check mode: no canary; the env file's change counts without a comparison.
+    ("serving and healthy", "none", True, expect("none", False, "")),
+    ("serving and healthy", "config.yaml", True, expect("restart", False, "restart")),
+    ("serving and healthy", "env or a secret", True, expect("recreate", False, "previous")),
+    (
+        "serving and healthy",
+        "env, check mode, no comparison",
+        True,
+        expect("recreate", False, "previous"),
+    ),
+    ("serving and healthy", "image", True, expect("recreate", False, "previous")),
+    # Never recorded (a role upgrade, or an adopted proxy): not stale.
+    ("serving, never recorded", "none", False, expect("none", False, "")),
+    ("serving, never recorded", "config.yaml", False, expect("restart", True, "restart")),
+    # Not serving: no canary to prove against, nothing that served to restore.
+    ("running, not healthy", "none", False, expect("none", False, "")),
+    ("running, not healthy", "config.yaml", False, expect("restart", False, "")),
+    ("running, not healthy", "image", False, expect("recreate", False, "")),
+    ("stopped", "none", False, expect("none", False, "")),
+    ("stopped", "env or a secret", False, expect("recreate", False, "")),
+    ("stopped", "CA bundle", False, expect("restart", False, "")),
+    # An interrupted run replaced the live files: restart them, proven first.
+    ("interrupted run (files differ from served.json)", "none", False, expect("restart", True, "restart", True)),
+    ("interrupted run (files differ from served.json)", "image", False, expect("recreate", True, "previous", True)),
+    ("interrupted run (files differ from served.json)", "none", True, expect("restart", False, "restart", True)),
+    ("interrupted run, stopped", "none", False, expect("restart", False, "", True)),
+    # A leftover -previous beside a serving proxy changes nothing of the plan.
+    ("serving, with a leftover -previous", "none", False, expect("none", False, "")),
+    ("serving, with a leftover -previous", "image", False, expect("recreate", True, "previous")),
+    ("serving, with a leftover -previous", "config.yaml", False, expect("restart", True, "restart")),
+]
+CHANGES["env, check mode, no comparison"] = (["litellm.env"], None)
+
+
+@pytest.mark.parametrize(
+    ("state", "change", "check_mode", "want"),
+    CASES,
+    ids=[f"{w['action']}: {s}, {c}{' (check mode)' if m else ''}" for s, c, m, w in CASES],
+)
+def test_the_plan(state: str, change: str, check_mode: bool, want: dict[str, Any]) -> None:
+    changed, comparison = CHANGES[change]
+    assert planner.plan(STATES[state], changed, comparison, check_mode, MANAGED) == want
+
+
+def test_there_are_enough_cases_and_each_state_and_change_is_covered() -> None:
+    assert len(CASES) >= 40
+    assert {c[0] for c in CASES} == set(STATES)
+    assert {c[1] for c in CASES} == set(CHANGES)
+
+
+# --- which files change ------------------------------------------------------
+
+ACCESS = {
+    "config.yaml": {"gid": 0, "mode": "0644"},
+    "litellm.env": {"gid": 0, "mode": "0600"},
+    "tls.key": {"gid": 65532, "mode": "0640"},
+}
+RENDERED = {"config.yaml": "model_list: []\n", "litellm.env": "LITELLM_MASTER_KEY=sk-x\n", "tls.key": "KEY\n"}
+
+
+def observed(**override: str) -> dict[str, Any]:
+    files = {name: planner.sha1(text) for name, text in RENDERED.items()}
+    access = {name: planner.access_of(spec) for name, spec in ACCESS.items()}
+    return {"files": files, "access": {**access, **override}}
+
+
+def test_no_file_changes_when_content_and_access_match() -> None:
+    assert planner.changed_files(RENDERED, observed(), ACCESS) == []
+
+
+def test_a_file_changes_with_its_content_in_the_rendered_order() -> None:
+    look = observed()
+    look["files"]["tls.key"] = planner.sha1("OLD KEY\n")
+    look["files"]["config.yaml"] = planner.sha1("model_list: [x]\n")
+    assert planner.changed_files(RENDERED, look, ACCESS) == ["config.yaml", "tls.key"]
+
+
+def test_a_file_changes_with_its_group_or_mode() -> None:
+    # The image's user changed (root build: the key's group is 0 again).
+    assert planner.changed_files(RENDERED, observed(**{"tls.key": "0:0:0640"}), ACCESS) == ["tls.key"]
+    assert planner.changed_files(RENDERED, observed(**{"litellm.env": "0:0:0644"}), ACCESS) == ["litellm.env"]
+
+
+def test_a_missing_live_file_changes() -> None:
+    look = observed()
+    del look["files"]["litellm.env"], look["access"]["litellm.env"]
+    assert planner.changed_files(RENDERED, look, ACCESS) == ["litellm.env"]
+
+
+def test_the_checksum_is_ansibles_sha1() -> None:
+    # hash('sha1') of "abc", as Ansible and the host look compute it.
+    assert planner.sha1("abc") == "a9993e364706816aba3e25717850c26c9cd0d89d"
+
+
+def test_no_content_reaches_the_result() -> None:
+    look = observed()
+    look["files"] = {}
+    result = repr(planner.changed_files(RENDERED, look, ACCESS))
+    assert "sk-x" not in result and "KEY" not in result
