@@ -110,3 +110,19 @@ def test_a_stopped_docker_engine_is_started(host: Any, secrets: dict[str, str]) 
     assert host.service("docker").is_running
     assert inspect(host)["State"]["Running"] is True
     assert api(host, "GET", "/v1/models").status == 200
+
+
+def test_a_play_can_ask_for_a_restart_with_the_handler(host: Any, secrets: dict[str, str]) -> None:
+    # A task of the play notifies "Restart LiteLLM" (molecule/resources/converge.yml):
+    # the role changes nothing, the handler restarts the proxy once and waits for it.
+    before = inspect(host)
+    since = now(host)
+    result = converge_ok(secrets, {"test_notify_restart": True})
+    after = inspect(host)
+    assert "RUNNING HANDLER [litellm_bedrock.litellm : Restart LiteLLM]" in result.output
+    assert "nothing changed" in result.output  # the role's own run had nothing to do
+    assert docker_events(host, since, "start") == 1
+    assert after["Id"] == before["Id"]
+    assert after["State"]["StartedAt"] != before["State"]["StartedAt"]
+    assert "Wait for /health/readiness to answer 200 (the restarted proxy)" in result.output
+    assert api(host, "GET", "/v1/models").status == 200
