@@ -12,6 +12,8 @@
 #   tests/run.sh unit            only the fuzz test of the input checks (no test host)
 #   tests/run.sh molecule ARGS   only molecule, e.g. `molecule converge`
 #   tests/run.sh verify [FILES]  test files on their own against the converged instance
+#   tests/run.sh lines [FILES]   the same for the `lines` scenario (older ansible-cores,
+#                                the newest LiteLLM) after `molecule converge -s lines`
 #   tests/run.sh fleet [FILES]   the fleet scenario's test files against its prepared hosts
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,8 +70,9 @@ images() {
   step "test images (built when missing, cached by recipe)"
   LITELLM_TEST_HOST_IMAGE=$(tests/images/build.sh host)
   LITELLM_TEST_IMAGE=$(tests/images/build.sh litellm)
+  LITELLM_TEST_NEWEST_IMAGE=$(tests/images/build.sh litellm-newest)
   LITELLM_TEST_BALANCER_IMAGE=$(tests/images/build-balancer.sh)
-  export LITELLM_TEST_HOST_IMAGE LITELLM_TEST_IMAGE LITELLM_TEST_BALANCER_IMAGE
+  export LITELLM_TEST_HOST_IMAGE LITELLM_TEST_IMAGE LITELLM_TEST_NEWEST_IMAGE LITELLM_TEST_BALANCER_IMAGE
 }
 
 scenario() {
@@ -86,6 +89,21 @@ scenario() {
   bash tests/run.sh verify
   trap - EXIT
   molecule destroy
+}
+
+lines_scenario() {
+  # The role on the other lines it claims (molecule/lines: the older
+  # ansible-cores and the newest LiteLLM release), on a test host of its own
+  # made like the default scenario's; no idempotence step (the default
+  # scenario has it for the same converge).
+  molecule destroy -s lines
+  trap 'molecule destroy -s lines >/dev/null 2>&1 || true' EXIT
+  molecule create -s lines
+  molecule prepare -s lines
+  bash tests/run.sh molecule converge -s lines
+  bash tests/run.sh lines
+  trap - EXIT
+  molecule destroy -s lines
 }
 
 fleet_scenario() {
@@ -146,17 +164,20 @@ case "${1:-all}" in
   lint) lint ;;
   unit) unit ;;
   molecule) shift; start_dockerd; images; molecule "$@" ;;
-  verify)
-    # Test files on their own, against the instance `molecule converge` left.
+  verify | lines)
+    # Test files on their own, against the instance `molecule converge` (or
+    # `molecule converge -s lines`) left.
+    scenario=default
+    [ "$1" = verify ] || scenario=lines
     shift
     # The newest instance molecule converged (a clone of the repository has its own).
-    state=$(grep -l '^converged: true' "$HOME"/.ansible/tmp/molecule.*.default/state.yml 2>/dev/null \
+    state=$(grep -l '^converged: true' "$HOME"/.ansible/tmp/molecule.*."$scenario"/state.yml 2>/dev/null \
       | xargs -r ls -t | head -1 | xargs -r dirname)
-    [ -n "$state" ] || { echo "no converged instance: run tests/run.sh molecule converge first" >&2; exit 2; }
+    [ -n "$state" ] || { echo "no converged $scenario instance: run tests/run.sh molecule converge -s $scenario first" >&2; exit 2; }
     export ANSIBLE_CONFIG="$state/ansible.cfg" MOLECULE_INVENTORY_FILE="$state/inventory/ansible_inventory.yml"
-    export MOLECULE_PROJECT_DIRECTORY="$root"
+    export MOLECULE_PROJECT_DIRECTORY="$root" MOLECULE_SCENARIO_NAME="$scenario"
     pytest -p no:cacheprovider --connection=ansible --ansible-inventory="$MOLECULE_INVENTORY_FILE" --hosts=all -v --durations=10 \
-      "${@:-molecule/default/tests}"
+      "${@:-molecule/$scenario/tests}"
     ;;
   fleet)
     # The fleet's test files against the hosts `molecule prepare -s fleet` left
@@ -183,7 +204,8 @@ case "${1:-all}" in
     # scenario's test host does not (it publishes nothing here): they run in
     # the background while its create, prepare and converge steps mostly wait.
     # Each is a statement of its own, so that set -e stops at a failed one.
-    step "the demo, in the background: umask 022 with the suite's image, then as on a fresh machine (umask 077, its image built anew)"
+    # The lines scenario's host publishes no port either: it follows the demos.
+    step "in the background: the demo (umask 022 with the suite's image, then as on a fresh machine: umask 077, its image built anew), then the lines scenario"
     demo_log=$(mktemp)
     (
       start=$SECONDS
@@ -192,15 +214,18 @@ case "${1:-all}" in
       start=$SECONDS
       first_run_demo
       printf '%-34s %3dm%02ds\n' "first-run demo (umask 077, build)" $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60)) >>"$demo_log.took"
+      start=$SECONDS
+      lines_scenario
+      printf '%-34s %3dm%02ds\n' "molecule scenario lines" $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60)) >>"$demo_log.took"
     ) >"$demo_log" 2>&1 &
     demo_pid=$!
     step "molecule: the default scenario"
     timed "molecule scenario default" scenario
-    step "the demos' output"
+    step "the demos' and the lines scenario's output"
     demo_rc=0
     wait "$demo_pid" || demo_rc=$?
     cat "$demo_log"
-    [ "$demo_rc" = 0 ] || { echo "the demo failed" >&2; exit 1; }
+    [ "$demo_rc" = 0 ] || { echo "the demo or the lines scenario failed" >&2; exit 1; }
     while read -r line; do durations+=("$line (alongside the default scenario)"); done <"$demo_log.took"
     rm -f "$demo_log" "$demo_log.took"
     # The fleet's hosts publish no port on this machine, so the scenario runs
@@ -214,8 +239,7 @@ case "${1:-all}" in
     ) >"$fleet_log" 2>&1 &
     fleet_pid=$!
     trap 'kill "$fleet_pid" 2>/dev/null || true' EXIT
-    # The fleet's hosts publish no port on this machine, so the scenario runs
-    # in the background while the benchmark smoke run uses port 4000.    step "benchmark smoke run (--repeats 1, short; bench/results untouched)"
+    step "benchmark smoke run (--repeats 1, short; bench/results untouched)"
     timed "benchmark smoke run" bench_smoke
     step "the fleet scenario's output"
     fleet_rc=0
@@ -229,5 +253,5 @@ case "${1:-all}" in
     printf '%s\n' "${durations[@]}"
     printf '%-34s %3dm%02ds\n' "total (tooling install included)" $((SECONDS / 60)) $((SECONDS % 60))
     ;;
-  *) echo "usage: tests/run.sh [lint|unit|molecule ARGS|verify [FILES]|fleet [FILES]|all]" >&2; exit 2 ;;
+  *) echo "usage: tests/run.sh [lint|unit|molecule ARGS|verify [FILES]|lines [FILES]|fleet [FILES]|all]" >&2; exit 2 ;;
 esac

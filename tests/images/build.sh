@@ -2,9 +2,17 @@
 # Build the local images the tests (and the offline demo) run on, when missing.
 #
 #   tests/images/build.sh host      Debian 12 test host: systemd + its own Docker Engine
-#   tests/images/build.sh litellm   the LiteLLM proxy from PyPI, laid out like today's official
-#                                   image: non-root (65532:65532), /app/docker-entrypoint.sh,
-#                                   HOME=/app, /app and /var/lib/litellm owned by 65532:0
+#   tests/images/build.sh litellm          LiteLLM's LTS line (files/litellm-lts.txt) from PyPI,
+#                                          laid out like today's official image: non-root
+#                                          (65532:65532), /app/docker-entrypoint.sh, HOME=/app,
+#                                          /app and /var/lib/litellm owned by 65532:0
+#   tests/images/build.sh litellm-newest   the same layout with the newest release installable
+#                                          here (files/litellm-newest.txt)
+#
+# Each LiteLLM line is two files: files/litellm-<line>.txt (what pip installs;
+# its `litellm==` or `litellm[proxy]==` line is the version the check wants)
+# and files/litellm-<line>-constraints.txt (every package pinned). Moving a
+# line to a newer release: tests/images/README.md.
 #
 # No container registry is reachable from these machines, so each image is a
 # debootstrap root filesystem fed to `docker import`. The tag is a hash of this
@@ -23,19 +31,27 @@ umask 022
 export LC_ALL=C
 
 SUITE=bookworm
-LITELLM_VERSION=1.108.7
-PRISMA_VERSION=0.15.0
 HOST_PACKAGES=systemd,systemd-sysv,dbus,python3,python3-requests,python3-botocore,docker.io,docker-registry,ca-certificates,iproute2,procps,curl,iptables
 LITELLM_PACKAGES=python3,python3-venv,ca-certificates
 
-kind=${1:?usage: build.sh host|litellm}
+kind=${1:?usage: build.sh host|litellm|litellm-newest}
 here=$(cd "$(dirname "$0")" && pwd)
 self="$here/$(basename "$0")"
 cd /
 case "$kind" in
   host) packages=$HOST_PACKAGES; inputs=("$here/files/registry-config.yml") ;;
-  litellm) packages=$LITELLM_PACKAGES; inputs=("$here/files/prod_entrypoint.sh" "$here/files/docker-entrypoint.sh" "$here/files/litellm-constraints.txt") ;;
-  *) echo "unknown image kind: $kind (host|litellm)" >&2; exit 2 ;;
+  litellm | litellm-newest)
+    line=lts
+    [ "$kind" = litellm ] || line=newest
+    requirements="$here/files/litellm-$line.txt"
+    constraints="$here/files/litellm-$line-constraints.txt"
+    packages=$LITELLM_PACKAGES
+    inputs=("$here/files/prod_entrypoint.sh" "$here/files/docker-entrypoint.sh" "$requirements" "$constraints")
+    # The version the check wants: the requirements' litellm pin.
+    LITELLM_VERSION=$(sed -n 's/^litellm\(\[[a-z,-]*\]\)\{0,1\}==\([^ ;]*\).*/\2/p' "$requirements")
+    [ -n "$LITELLM_VERSION" ] || { echo "no litellm== line in $requirements" >&2; exit 2; }
+    ;;
+  *) echo "unknown image kind: $kind (host|litellm|litellm-newest)" >&2; exit 2 ;;
 esac
 # This script and the files copied into the image make the recipe.
 recipe_hash=$(cat "$self" "${inputs[@]}" | sha256sum | cut -c1-12)
@@ -80,21 +96,22 @@ case "$kind" in
     install -m 0644 "$here/files/registry-config.yml" "$root/etc/docker/registry/config.yml"
     changes=(--change 'ENV container=docker' --change 'CMD ["/sbin/init"]')
     ;;
-  litellm)
+  litellm | litellm-newest)
     cp /etc/resolv.conf "$root/etc/resolv.conf"
     # The build may sit behind a TLS-inspecting proxy: trust what this machine
     # trusts while pip runs, then put the image's own CA bundle back.
     bundle="$root/etc/ssl/certs/ca-certificates.crt"
     mv "$bundle" "$bundle.image"
     cp /etc/ssl/certs/ca-certificates.crt "$bundle"
-    log "pip install litellm[proxy]==$LITELLM_VERSION prisma==$PRISMA_VERSION (several minutes)"
+    log "pip install -r $(basename "$requirements"): LiteLLM $LITELLM_VERSION (several minutes)"
     chroot "$root" python3 -m venv /opt/litellm
     # Every dependency pinned too, so that two builds of this recipe match.
-    install -m 0644 "$here/files/litellm-constraints.txt" "$root/tmp/constraints.txt"
+    install -m 0644 "$requirements" "$root/tmp/requirements.txt"
+    install -m 0644 "$constraints" "$root/tmp/constraints.txt"
     chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 \
       PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
-      /opt/litellm/bin/pip install -q -c /tmp/constraints.txt "litellm[proxy]==$LITELLM_VERSION" "prisma==$PRISMA_VERSION" >&2
-    rm -f "$root/tmp/constraints.txt"
+      /opt/litellm/bin/pip install -q -c /tmp/constraints.txt -r /tmp/requirements.txt >&2
+    rm -f "$root/tmp/requirements.txt" "$root/tmp/constraints.txt"
     mv "$bundle.image" "$bundle"
     rm -f "$root/etc/resolv.conf"
     # Both entrypoints, as in the official image (its /app is the repository):
@@ -134,7 +151,7 @@ case "$kind" in
       'test -x /lib/systemd/systemd && command -v dockerd >/dev/null && python3 -c "import requests, botocore" && echo ok')
     want=ok
     ;;
-  litellm)
+  litellm | litellm-newest)
     # Nothing under the venv, /app or the system Python unreadable to the
     # user, and LiteLLM imports (its version read as the role's probe reads it).
     unreadable=$(check --entrypoint find "$candidate" /opt/litellm /app /usr/lib/python3.11 ! -readable -print 2>&1 | head -5)

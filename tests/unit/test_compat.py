@@ -5,6 +5,7 @@ Run with each older ansible-core's own ansible-playbook (.venv-cores)."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -72,3 +73,17 @@ def test_json_through_a_variable_on_every_core(tmp_path: Path, core: str) -> Non
     # The construct it replaced: fails before 2.19, works on it.
     broke = "the JSON object must be str, bytes or bytearray, not dict" in done.stdout
     assert broke is (core != "main"), done.stdout[-1500:]
+
+
+# The role's modules run on the target's Python: 3.8 is the oldest that
+# ansible-core 2.18 and 2.19 accept there (the README says so).
+TARGET_SIDE = sorted((ROOT / "library").glob("*.py"))
+NEWER_THAN_3_8 = ("removeprefix", "removesuffix", "functools.cache(", "zoneinfo", "tomllib")
+
+
+@pytest.mark.parametrize("module", TARGET_SIDE, ids=lambda p: p.name)
+def test_the_modules_run_on_the_targets_oldest_python(module: Path) -> None:
+    source = module.read_text()
+    ast.parse(source, feature_version=(3, 8))  # no syntax newer than 3.8
+    assert "from __future__ import annotations" in source  # annotations stay strings there
+    assert [name for name in NEWER_THAN_3_8 if name in source] == []

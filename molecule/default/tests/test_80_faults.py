@@ -6,7 +6,7 @@ import subprocess
 import time
 from typing import Any
 
-from conftest import api, chat, inspect, liveliness, report, run, wait_for
+from conftest import api, chat, inspect, instance, liveliness, report, run, wait_for
 
 CHAT = chat("claude-sonnet-4")
 
@@ -60,7 +60,7 @@ def test_reboot_of_the_host_brings_the_proxy_back(host: Any) -> None:
     before = inspect(host)
     # The test host is a container: restarting it is its reboot. No Ansible runs after it.
     start = time.monotonic()
-    subprocess.run(["docker", "restart", "-t", "30", "litellm-molecule-host"], check=True, timeout=120)
+    subprocess.run(["docker", "restart", "-t", "30", instance()], check=True, timeout=120)
     wait_for(lambda: liveliness(host), timeout=180, what="LiteLLM on port 4000 after a reboot")
     seconds = time.monotonic() - start
     after = inspect(host)

@@ -2,7 +2,8 @@
 from its own virtual environment (tests/requirements/ansible-core-*.txt, made
 by tests/lib/setup.sh) with the ansible package's community.docker 4.8: a first
 deploy, a run that changes nothing, a models change that restarts once and
-serves the new alias, --check --diff with no secret printed, and a removal.
+serves the new alias, the Restart LiteLLM handler notified by a play, --check
+--diff with no secret printed, and a removal.
 
 Before 2.19, Ansible turns a templated string that looks like JSON into a
 dict: the record of what served reached from_json as a dict, and every run
@@ -67,10 +68,18 @@ def test_the_short_sequence_on_an_older_ansible_core(host: Any, secrets: dict[st
     assert docker_events(host, since, "start") == 1
     served = [m["id"] for m in api(host, "GET", "/v1/models").json()["data"]]
     assert NEW_ALIAS["name"] in served
+    # A play's task notifies the handler (handlers fail differently inside a
+    # block before 2.19): the role changes nothing, the handler restarts once.
+    since = now(host)
+    notified = step({**models, "test_notify_restart": True})
+    assert "RUNNING HANDLER [litellm_bedrock.litellm : Restart LiteLLM]" in notified.output
+    assert "nothing changed" in notified.output
+    assert docker_events(host, since, "start") == 1
     # Back to the defaults, in check mode: the diff shows the alias going, nothing changes.
     check = step(None, ["--check", "--diff"])
     assert NEW_ALIAS["name"] in check.output
     assert NEW_ALIAS["name"] in [m["id"] for m in api(host, "GET", "/v1/models").json()["data"]]
     assert step({"litellm_state": "absent"}).changed > 0
     assert run(host, f"docker ps -a --format '{{{{.Names}}}}' --filter name=^{CONTAINER}$", "docker ps").strip() == ""
-    report("ansible", f"ansible-core {core}: deploy, no change, models change, check diff, absent", "all as on 2.19")
+    sequence = "deploy, no change, models change, handler, check diff, absent"
+    report("ansible", f"ansible-core {core}: {sequence}", "all as on 2.19")
