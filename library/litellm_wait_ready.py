@@ -46,6 +46,9 @@ status:
 elapsed:
   description: Seconds waited.
   type: float
+timed_out:
+  description: True when no 200 came in time (the module then fails); a rescue reads this flag.
+  type: bool
 """
 
 
@@ -82,12 +85,18 @@ def main() -> None:
         supports_check_mode=True,
     )
     url = module.params["url"]
-    status, what, waited = wait(url, module.params["timeout"], module.params["interval"])
+    result = outcome(url, *wait(url, module.params["timeout"], module.params["interval"]))
+    if result["timed_out"]:
+        module.fail_json(**result)
+    module.exit_json(changed=False, **result)
+
+
+def outcome(url: str, status: int, what: str, waited: float) -> dict[str, object]:
+    """The module's result: `timed_out` says whether it fails, and with `msg` why."""
+    result: dict[str, object] = {"status": status, "elapsed": round(waited, 2), "timed_out": status != 200}
     if status != 200:
-        module.fail_json(
-            msg=f"{url} did not answer 200 in {waited:.0f} s (last answer: {what})", status=status, elapsed=waited
-        )
-    module.exit_json(changed=False, status=status, elapsed=round(waited, 2))
+        result["msg"] = f"{url} did not answer 200 in {waited:.0f} s (last answer: {what})"
+    return result
 
 
 if __name__ == "__main__":

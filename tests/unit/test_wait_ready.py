@@ -55,3 +55,11 @@ def test_it_gives_up_with_the_last_answer() -> None:
     assert status == -1
     assert what == "ConnectionRefusedError"
     assert 0.5 <= waited < 5
+
+
+def test_the_result_flags_a_timeout_and_names_the_last_answer() -> None:
+    url = "http://127.0.0.1:4000/health/readiness"
+    assert ready.outcome(url, 200, "200", 1.234) == {"status": 200, "elapsed": 1.23, "timed_out": False}
+    failed = ready.outcome(url, -1, "ConnectionRefusedError", 30.4)
+    assert failed["timed_out"] is True
+    assert failed["msg"] == f"{url} did not answer 200 in 30 s (last answer: ConnectionRefusedError)"

@@ -118,6 +118,8 @@ def test_live_failure_after_the_canary_rolls_back(host: Any, secrets: dict[str, 
     seconds = time.monotonic() - start
     assert result.failed
     assert leaked(result.output, secrets) == []
+    # The rescue read the health wait's timed_out flag.
+    assert "LiteLLM did not serve after this run's change: it did not answer 200 in time." in result.output
     assert "So the role rolled back to the previous config.yaml, environment file" in result.output
     assert "The restored proxy answers again on port 4000." in result.output
     assert f"{CONFIG_DIR}/{'config.yaml' if 'litellm_models' in change else 'litellm.env'}.rejected" in result.output
