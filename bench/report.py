@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """The benchmark's report: results.md and benchmark.png from results.json, and
-the README's figure table (between its bench markers) from bench/results.
+the figure table of docs/performance.md (between its bench markers) from bench/results.
 
     python bench/report.py [--out DIR]   redraw DIR/results.md and DIR/benchmark.png
-    python bench/report.py --readme      rewrite the README's figure table from bench/results
-    python bench/report.py --check       exit 1 if the README's table is not bench/results' (lint)
+    python bench/report.py --readme      rewrite docs/performance.md's figure table from bench/results
+    python bench/report.py --check       exit 1 if docs/performance.md's table is not bench/results' (lint)
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-README = ROOT / "README.md"
+# The figure table lives in docs/performance.md (the README links to it).
+TABLE_DOC = ROOT / "docs" / "performance.md"
 HEADLINE_HEADER = ["figure", "role", "baseline (same run)", "result", "target", "met"]
 SETTINGS_HEADER = [
     "setting",
@@ -373,7 +374,7 @@ def readme_table(doc: dict[str, Any]) -> str:
 
 
 def readme_with_table(doc: dict[str, Any]) -> str:
-    text = README.read_text()
+    text = TABLE_DOC.read_text()
     return re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: readme_table(doc), text, flags=re.S)
 
 
@@ -382,8 +383,8 @@ def write(out: Path) -> None:
     (out / "results.md").write_text(markdown(doc))
     chart(doc, out)
     print(markdown(doc))
-    if out.resolve() == RESULTS.resolve():  # only a full benchmark's results reach the README
-        README.write_text(readme_with_table(doc))
+    if out.resolve() == RESULTS.resolve():  # only a full benchmark's results reach docs/performance.md
+        TABLE_DOC.write_text(readme_with_table(doc))
 
 
 def main() -> int:
@@ -395,11 +396,11 @@ def main() -> int:
     if args.check or args.readme:
         doc = json.loads((RESULTS / "results.json").read_text())
         if args.readme:
-            README.write_text(readme_with_table(doc))
+            TABLE_DOC.write_text(readme_with_table(doc))
             return 0
-        if readme_with_table(doc) != README.read_text() or BEGIN not in README.read_text():
+        if readme_with_table(doc) != TABLE_DOC.read_text() or BEGIN not in TABLE_DOC.read_text():
             print(
-                "README.md's benchmark table is not bench/results': run python bench/report.py --readme",
+                "docs/performance.md's benchmark table is not bench/results': run python bench/report.py --readme",
                 file=sys.stderr,
             )
             return 1

@@ -57,7 +57,7 @@ lint() {
   python tests/lib/links.py
   step "every command of README.md and docs/ is exercised (by a test, the demo or the benchmark)"
   python tests/lib/commands.py --check
-  step "the README's benchmark table is bench/results'"
+  step "docs/performance.md's benchmark table is bench/results'"
   python bench/report.py --check
 }
 

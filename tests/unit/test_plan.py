@@ -3,6 +3,7 @@ times change), each case asserting the whole plan; and which files change."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,7 @@ CHANGES: dict[str, tuple[list[str], dict[str, Any] | None]] = {
     "workers or memory": ([], CHANGED),
     "a hand docker update": ([], HAND_UPDATE),
     "TLS added": (["config.yaml", "tls.crt", "tls.key"], CHANGED),
+    "TLS removed": (["config.yaml"], CHANGED),
     "TLS certificate renewed": (["tls.crt"], SAME),
     "CA bundle": (["ca-bundle.pem"], SAME),
     "no comparison (skipped)": ([], SKIPPED),
@@ -114,6 +116,7 @@ CASES = [
     ("serving and healthy", "workers or memory", False, expect("recreate", True, "previous")),
     ("serving and healthy", "a hand docker update", False, expect("recreate", True, "previous")),
     ("serving and healthy", "TLS added", False, expect("recreate", True, "previous")),
+    ("serving and healthy", "TLS removed", False, expect("recreate", True, "previous")),
     ("serving and healthy", "TLS certificate renewed", False, expect("restart", True, "restart")),
     ("serving and healthy", "CA bundle", False, expect("restart", True, "restart")),
     ("serving and healthy", "no comparison (skipped)", False, expect("none", False, "")),
@@ -151,14 +154,21 @@ CASES = [
 CHANGES["env, check mode, no comparison"] = (["litellm.env"], None)
 
 
-@pytest.mark.parametrize(
-    ("state", "change", "check_mode", "want"),
-    CASES,
-    ids=[f"{w['action']}: {s}, {c}{' (check mode)' if m else ''}" for s, c, m, w in CASES],
-)
+IDS = [f"{w['action']}: {s}, {c}{' (check mode)' if m else ''}" for s, c, m, w in CASES]
+
+
+@pytest.mark.parametrize(("state", "change", "check_mode", "want"), CASES, ids=IDS)
 def test_the_plan(state: str, change: str, check_mode: bool, want: dict[str, Any]) -> None:
     changed, comparison = CHANGES[change]
     assert planner.plan(STATES[state], changed, comparison, check_mode, MANAGED) == want
+
+
+def test_the_lifecycle_table_names_cases_that_exist() -> None:
+    # docs/lifecycle.md's table of changes names, for each row, the case that covers it.
+    table = (ROOT / "docs" / "lifecycle.md").read_text()
+    named = re.findall(r"`((?:none|create|recreate|restart): [^`]+)`", table)
+    assert len(named) >= 15
+    assert [case for case in named if case not in IDS] == []
 
 
 def test_there_are_enough_cases_and_each_state_and_change_is_covered() -> None:

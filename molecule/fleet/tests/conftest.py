@@ -76,7 +76,7 @@ class Fleet:
     secrets: dict[str, str] = field(repr=False)  # never in a failing test's output
 
     def run(self, command: str, background: bool = False, fails: bool = False) -> Any:
-        """A command of the README's fleet section, in the example's copy, with
+        """A command of the manual's fleet section (docs/fleet.md), in the example's copy, with
         the vault password in ~/.vault-pass (HOME is the copy). Its output; or
         the running process (background); fails: it must fail."""
         env = {**os.environ, "HOME": str(self.directory), "ANSIBLE_NOCOLOR": "1"}
@@ -89,7 +89,7 @@ class Fleet:
         return result.stdout
 
     def play(self, playbook: str, *args: str, background: bool = False, fails: bool = False) -> Any:
-        """ansible-playbook as the README's fleet section runs it, with more arguments."""
+        """ansible-playbook as the manual's fleet section (docs/fleet.md) runs it, with more arguments."""
         command = f"ansible-playbook -i inventory/hosts.yml {playbook} --vault-password-file ~/.vault-pass"
         return self.run(f"{command} {shlex.join(args)}", background=background, fails=fails)
 
@@ -171,8 +171,8 @@ def all_up() -> bool:
 
 @pytest.fixture(scope="session")
 def deployed(fleet: Fleet) -> Fleet:
-    """The fleet as the README's commands (A fleet behind HAProxy: Rolling out) leave it."""
-    for command in manual.commands(manual.section(PROJECT / "README.md", "Rolling out")[0]):
+    """The fleet as the manual's commands (docs/fleet.md: Rolling out) leave it."""
+    for command in manual.commands(manual.section(PROJECT / "docs" / "fleet.md", "Rolling out")[0]):
         fleet.run(command)
     return fleet
 

@@ -1,4 +1,4 @@
-"""The README's fleet commands on a fresh fleet: balancer.yml, then site.yml."""
+"""The manual's fleet commands (docs/fleet.md) on a fresh fleet: balancer.yml, then site.yml."""
 
 from __future__ import annotations
 
