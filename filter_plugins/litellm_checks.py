@@ -637,6 +637,7 @@ def _config_strings(v: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         "litellm_aws_session_name",
         "litellm_aws_external_id",
         "litellm_bedrock_runtime_endpoint",
+        "litellm_redis_host",  # router_settings.redis_host and the cache's host
     ):
         if v.get(name):
             yield name, str(v[name])

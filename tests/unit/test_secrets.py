@@ -173,3 +173,13 @@ def test_mask_covers_every_form_and_masks_before_it_cuts() -> None:
     # A cut through the middle of the secret must not leave its first half.
     cut = checks.mask("x" * 10 + key + "y" * 50, v, 30)
     assert key[:12] not in cut and len(cut) <= 30
+
+
+def test_a_secret_that_is_a_valid_host_name_is_refused_as_the_redis_host() -> None:
+    # A master key of letters, digits and hyphens is a valid host name: the
+    # fuzz test found it written into config.yaml as litellm_redis_host.
+    key = "sk-00000000-TEST-ONLY-0123456789abcdef"
+    v = {**defaults(), "litellm_master_key": key, "litellm_redis_host": f"a-{key}-b"}
+    text = "\n".join(checks.input_errors(v))
+    assert "litellm_redis_host holds the value of litellm_master_key, which would land in config.yaml" in text
+    assert not any(f in text for f in forms(key))
