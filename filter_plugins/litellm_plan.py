@@ -1,7 +1,11 @@
 """What a run does, decided from what it observed and what it rendered.
 
-Pure functions: tasks/candidate.yml and tasks/plan.yml call them once, the
-unit tests (tests/unit/test_plan.py) in-process, case by case.
+Pure functions: tasks/observe.yml, tasks/candidate.yml and tasks/plan.yml
+call them, the unit tests (tests/unit/test_plan.py, test_observe.py)
+in-process, case by case.
+
+What the host look saw (litellm_container_summary, litellm_observed) is
+read here too, so that observe.yml only asks and notes.
 
 The plan (litellm_plan) is a mapping:
   action   none      nothing to (re)start
@@ -20,10 +24,105 @@ The plan (litellm_plan) is a mapping:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 ENV_FILE = "litellm.env"
+# The port LiteLLM listens on inside the container (vars/main.yml's
+# _litellm_container_port).
+CONTAINER_PORT = 4000
+
+
+def _local_host(ip: str) -> str:
+    """Where the host itself reaches an address Docker publishes on."""
+    if ip in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if ip == "::":
+        return "[::1]"
+    return f"[{ip}]" if ":" in ip else ip
+
+
+def container_summary(
+    containers: Sequence[Mapping[str, Any]], name: str, port: int, container_port: int = CONTAINER_PORT
+) -> dict[str, Any]:
+    """What Docker's container list (the API's summaries: no environment in
+    them) says of the container named `name`: found, id, image, running,
+    status, labels; `healthy`, Docker's own health check says so; `owns_port`,
+    it runs and publishes `port` (nothing else can hold it); `url`, where it
+    really publishes the proxy's port ('' when it publishes none)."""
+    summary = next((c for c in containers if f"/{name}" in (c.get("Names") or [])), None)
+    if summary is None:
+        return {"found": False, "running": False, "healthy": False, "owns_port": False, "url": ""}
+    running = summary.get("State") == "running"
+    published = [p for p in summary.get("Ports") or [] if p.get("PublicPort") is not None]
+    proxy = next((p for p in published if p.get("PrivatePort") == container_port), None)
+    url = ""
+    if proxy is not None:
+        scheme = "https" if "--ssl_certfile_path" in (summary.get("Command") or "") else "http"
+        url = f"{scheme}://{_local_host(proxy.get('IP') or '')}:{proxy['PublicPort']}"
+    return {
+        "found": True,
+        "id": summary.get("Id"),
+        "image": summary.get("ImageID"),
+        "running": running,
+        "status": summary.get("Status", ""),
+        "labels": dict(summary.get("Labels") or {}),
+        "healthy": running and "(healthy)" in summary.get("Status", ""),
+        "owns_port": running and any(p.get("PublicPort") == int(port) for p in published),
+        "url": url,
+    }
+
+
+def _json_or_data(value: Any) -> Any:
+    """JSON text as data, data as it is (before ansible-core 2.19 a templated
+    string that looks like JSON arrives as a dict)."""
+    if isinstance(value, (Mapping, list)):
+        return value
+    return json.loads(value) if isinstance(value, str) and value.strip() else {}
+
+
+def _served(record: Any) -> dict[str, str]:
+    data = _json_or_data(record) if record else {}
+    return dict(data.get("files") or {}) if isinstance(data, Mapping) else {}
+
+
+def observed(
+    seen: Mapping[str, Any],
+    health_status: int,
+    containers: Sequence[Mapping[str, Any]],
+    canary_name: str,
+    previous_name: str,
+    files: Mapping[str, Mapping[str, Any]],
+    record: Any,
+) -> dict[str, Any]:
+    """observe.yml's _litellm_observed: the container (from
+    container_summary), whether it serves (its /health/liveliness answered
+    200, or Docker's own check says healthy), a leftover canary or previous
+    container, each file's checksum and uid:gid:mode (the host look's
+    `files`), and the files the proxy last started healthy with (served.json)."""
+    names = {re.sub(r"^/", "", n) for c in containers for n in c.get("Names") or []}
+    container: dict[str, Any] = {}
+    if seen.get("found"):
+        container = {
+            "id": seen["id"],
+            "image": seen["image"],
+            "running": seen["running"],
+            "status": seen["status"],
+            "url": seen["url"],
+            "tls": seen["url"].startswith("https:"),
+            "labels": seen["labels"],
+        }
+    return {
+        "container": container,
+        "serving": int(health_status) == 200 or bool(seen.get("healthy")),
+        "canary": canary_name in names,
+        "previous": previous_name in names,
+        "files": {n: f["sha1"] for n, f in files.items()},
+        "access": {n: f"{f['uid']}:{f['gid']}:{f['mode']}" for n, f in files.items()},
+        "served": _served(record),
+    }
 
 
 def sha1(text: str) -> str:
@@ -108,4 +207,9 @@ def plan(
 
 class FilterModule:
     def filters(self) -> dict[str, Any]:
-        return {"litellm_changed_files": changed_files, "litellm_plan": plan}
+        return {
+            "litellm_changed_files": changed_files,
+            "litellm_container_summary": container_summary,
+            "litellm_observed": observed,
+            "litellm_plan": plan,
+        }
