@@ -357,7 +357,6 @@ class Example:
         return self.path / create.split()[-1]
 
 
-@contextmanager
 def instance() -> str:
     """The test host's name: the scenario's inventory's one host, the
     container molecule created for it."""
@@ -365,6 +364,7 @@ def instance() -> str:
     return next(iter(inventory["all"]["hosts"]))
 
 
+@contextmanager
 def site_example(host: Any) -> Iterator[Example]:
     """The README's example (inventory, group_vars, site.yml; the vault is left to
     the README's `ansible-vault create`) with the test host in place of the
