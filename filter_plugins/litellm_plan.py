@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -205,6 +206,94 @@ def plan(
     }
 
 
+# --- the record of what serves -------------------------------------------------
+
+LAST_GOOD = ".last-good"
+RECORD = "served.json"
+FINGERPRINT = "salt-key.fingerprint"
+# What a healthy run removes: candidates, rejected copies and a canary's
+# config.yaml left by earlier runs.
+LEFTOVER = re.compile(r"\.(candidate|rejected|canary)$")
+
+
+def _fingerprint_parts(text: str | None) -> list[str]:
+    return (text or "").strip().split(":")
+
+
+def fingerprint_matches(text: str | None, salt_key: str) -> bool:
+    """The recorded fingerprint is sha256:SALT:HASH; the salt key matches it
+    when HASH is the sha256 of SALT:key. The key itself is never recorded."""
+    parts = _fingerprint_parts(text)
+    return len(parts) == 3 and hashlib.sha256(f"{parts[1]}:{salt_key}".encode()).hexdigest() == parts[2]
+
+
+def salt_key_differs(text: str | None, salt_key: str) -> bool:
+    """A fingerprint is recorded (text is not None: the host look read the
+    file) and the salt key is not the one it was made with."""
+    return text is not None and not fingerprint_matches(text, salt_key)
+
+
+def fingerprint_line(text: str | None, salt_key: str, salt: str | None = None) -> str:
+    """The fingerprint to record: the recorded salt is kept (an unchanged key
+    rewrites nothing), a first one gets a random salt (or `salt`)."""
+    parts = _fingerprint_parts(text)
+    salt = parts[1] if len(parts) == 3 else (salt or secrets.token_hex(16))
+    return f"sha256:{salt}:{hashlib.sha256(f'{salt}:{salt_key}'.encode()).hexdigest()}\n"
+
+
+def record_json(serving: Mapping[str, str]) -> str:
+    """served.json as the role has always written it (Ansible's to_nice_json, indent 2)."""
+    return json.dumps({"files": dict(serving)}, indent=2, sort_keys=True, separators=(",", ": ")) + "\n"
+
+
+def record(
+    rendered: Mapping[str, str],
+    active: Sequence[str],
+    observed: Mapping[str, Any],
+    removed: Sequence[str],
+    fingerprint_text: str | None,
+    salt_key: str,
+    check_mode: bool,
+    salt: str | None = None,
+) -> dict[str, Any]:
+    """What record.yml writes once the proxy serves healthy with the live files
+    (rendered: name -> content; active: the files this run uses; removed: the
+    ones it stopped using; fingerprint_text: the recorded fingerprint, None
+    when there is none). Returns `remove` (names), `write` (names) and
+    `contents` (in the order of `write`): the last good copies that differ
+    from what serves, served.json when it changes, the fingerprint unless it
+    is already this key's, root:root 0600. Check mode writes and removes
+    nothing but says whether the fingerprint would change. The contents are
+    secrets: the task that reads them has no_log."""
+    files: Mapping[str, str] = observed.get("files", {})
+    unused = [f"{name}{suffix}" for name in removed for suffix in ("", LAST_GOOD)]
+    unused += [name for name in files if LEFTOVER.search(name)]
+    remove = [] if check_mode else list(dict.fromkeys(name for name in unused if name in files))
+    serving = {name: sha1(rendered[name]) for name in active}
+    contents = {f"{name}{LAST_GOOD}": text for name, text in rendered.items()}
+    contents[RECORD] = record_json(serving)
+    contents[FINGERPRINT] = fingerprint_line(fingerprint_text, salt_key, salt)
+    write: list[str] = []
+    if not check_mode:
+        write += [f"{name}{LAST_GOOD}" for name in active if files.get(f"{name}{LAST_GOOD}") != serving[name]]
+        if dict(observed.get("served") or {}) != serving:
+            write.append(RECORD)
+    # Already this key's fingerprint, root:root 0600: nothing to write.
+    access = observed.get("access", {}).get(FINGERPRINT)
+    if not (fingerprint_matches(fingerprint_text, salt_key) and access == "0:0:0600"):
+        write.append(FINGERPRINT)
+    return {"remove": remove, "write": write, "contents": [contents[name] for name in write]}
+
+
+def restorable(observed: Mapping[str, Any], changed: Sequence[str]) -> list[str]:
+    """What a rollback restores from the last good copies: the set that last
+    served healthy (served.json), or, never recorded, the files this run
+    changed; only those with a last good copy."""
+    last_good = [name[: -len(LAST_GOOD)] for name in observed.get("files", {}) if name.endswith(LAST_GOOD)]
+    names = list(observed.get("served") or {}) or list(changed)
+    return [name for name in names if name in last_good]
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
@@ -212,4 +301,7 @@ class FilterModule:
             "litellm_container_summary": container_summary,
             "litellm_observed": observed,
             "litellm_plan": plan,
+            "litellm_record": record,
+            "litellm_restorable": restorable,
+            "litellm_salt_key_differs": salt_key_differs,
         }
