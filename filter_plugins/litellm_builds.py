@@ -1,7 +1,10 @@
 """Which LiteLLM builds may serve: the published advisories (vars/advisories.yml)
 against the version the image's probe read (files/litellm_probe.py).
 
-Pure functions: image.yml calls them once, the unit tests in-process.
+Pure functions: image.yml calls them, the unit tests in-process
+(tests/unit/test_builds.py, test_image.py). Which image the run has and how
+it learns what the image holds (image_state, build, image_problem) is read
+here too, so that image.yml only pulls, probes and reports.
 
 A build is refused when a critical or high advisory affects its version and the
 operator has not accepted that advisory (litellm_accepted_advisories), when its
@@ -12,7 +15,8 @@ build has: two distributions named litellm, or a .pth file that runs code.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -196,6 +200,140 @@ def probe_version(probe: Mapping[str, Any]) -> str:
     return " and ".join(str(d.get("version", "")) for d in probe.get("dists") or [])
 
 
+# --- the image this run has, and what it holds --------------------------------
+
+# The labels the role puts on the container (vars/main.yml's _litellm_label_names):
+# litellm_bedrock.image is the image id they were written for.
+LABEL_NAMES = (
+    "litellm_bedrock.image",
+    "litellm_bedrock.version",
+    "litellm_bedrock.digest",
+    "litellm_bedrock.uid",
+    "litellm_bedrock.gid",
+)
+
+
+def _result(value: Any) -> Mapping[str, Any]:
+    """A registered result, or {} for none (undefined, skipped)."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def image_state(
+    found: Sequence[Mapping[str, Any]],
+    pull_mode: str,
+    pulled: Any,
+    looked_up: Any,
+    container: Mapping[str, Any],
+    look_probe: Any,
+) -> dict[str, Any]:
+    """What image.yml needs to know, from what was asked so far: found, the
+    host look's images for litellm_image's reference; pulled and looked_up,
+    the pull's and docker_image_info's results (None or skipped when they
+    did not run); container, _litellm_observed.container; look_probe, the
+    host look's probe of an image already on the host (None when none).
+
+    pull: litellm_image_pull asks for a pull ("missing": the look did not find
+    it); look_up: neither the pull nor the look gave the image; image: the
+    image ({} when it is not on the host); labels_current: the container runs
+    this very image and its labels were written for it (labels copied onto
+    another container say nothing); look_probed: the host look probed this
+    very image; probe_needed: the image is here and neither says what it holds."""
+    pulled_image = _result(pulled).get("image") or {}
+    images = list(_result(looked_up).get("images") or [])
+    image = pulled_image or (found[0] if len(found) == 1 else (images[0] if images else {}))
+    image_id = image.get("Id", "")
+    labels = dict(container.get("labels") or {})
+    labels_current = bool(
+        image
+        and container.get("image", "") == image_id
+        and labels.get("litellm_bedrock.image", "") == image_id
+        and all(name in labels for name in LABEL_NAMES)
+    )
+    look = _result(look_probe)
+    look_probed = bool(look) and look.get("image") == image_id
+    return {
+        "pull": pull_mode != "never" and (pull_mode == "always" or len(found) != 1),
+        "look_up": not pulled_image and len(found) != 1,
+        "image": dict(image),
+        "labels": labels,
+        "labels_current": labels_current,
+        "look_probed": look_probed,
+        "look_probe": dict(look),
+        "probe_needed": bool(image) and not labels_current and not look_probed,
+    }
+
+
+def probe_output(run: Any) -> dict[str, Any]:
+    """What the probe printed (its last line, JSON), {} when it failed."""
+    run = _result(run)
+    if run.get("rc", 1) != 0:
+        return {}
+    lines = (run.get("stdout") or "").splitlines()
+    try:
+        data = json.loads(lines[-1]) if lines and lines[-1].strip() else {}
+    except ValueError:  # not the probe's answer: the image is unreadable
+        return {}
+    return dict(data) if isinstance(data, Mapping) else {}
+
+
+def _int(value: Any) -> int:
+    """As Jinja's int filter: 0 for what is not a whole number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def build(state: Mapping[str, Any], probe: Any, repository: str) -> dict[str, Any]:
+    """_litellm_build, what the image holds ({} when it is not on the host,
+    in check mode only): id; ref, what the container is created from, the
+    very image probed (its digest in litellm_image's repository, else its
+    id), so a tag that moves later changes nothing; digest; version, uid and
+    gid from the container's labels when they are current, else from the
+    probe's run (the host look's, or image.yml's `probe`)."""
+    image = state.get("image") or {}
+    if not image:
+        return {}
+    digests = list(image.get("RepoDigests") or [])
+    if state.get("labels_current"):
+        labels = state["labels"]
+        version, uid, gid = (
+            labels["litellm_bedrock.version"],
+            labels["litellm_bedrock.uid"],
+            labels["litellm_bedrock.gid"],
+        )
+    else:
+        found = probe_output(state["look_probe"] if state.get("look_probed") else probe)
+        version, uid, gid = probe_version(found), found.get("uid", 0), found.get("gid", 0)
+    return {
+        "id": image["Id"],
+        "ref": next((d for d in digests if d.startswith(f"{repository}@")), image["Id"]),
+        "digest": (digests[0] if digests else image["Id"]).rsplit("@", 1)[-1],
+        "version": version,
+        "uid": _int(uid),
+        "gid": _int(gid),
+    }
+
+
+def image_problem(state: Mapping[str, Any], probe: Any, pull_mode: str, refused: str) -> dict[str, Any]:
+    """The first problem with the image, for image.yml's one check: kind is
+    "" (none), "not_here" (not on the host, never pulled), "denied" (its own
+    user cannot read its site-packages), "unreadable" (no version found) or
+    "refused" (reason: what no honest build has, else the advisories'
+    verdict, `refused`). `probe` is what the probe printed, `stderr` what it
+    said (for the message; the caller masks it)."""
+    run = _result(state.get("look_probe") if state.get("look_probed") else probe)
+    found = probe_output(run)
+    answer = {"kind": "", "reason": "", "probe": found, "stderr": (run.get("stderr") or "").strip()}
+    if not state.get("image"):
+        return {**answer, "kind": "not_here" if pull_mode == "never" else ""}
+    current = bool(state.get("labels_current"))
+    if not current and not (run.get("rc", 1) == 0 and found.get("dists")):
+        return {**answer, "kind": "denied" if found.get("denied") else "unreadable"}
+    reason = ("" if current else build_problem(found)) or refused
+    return {**answer, "kind": "refused" if reason else "", "reason": reason}
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
@@ -203,4 +341,7 @@ class FilterModule:
             "litellm_accepted_errors": accepted_errors,
             "litellm_build_problem": build_problem,
             "litellm_probe_version": probe_version,
+            "litellm_image_state": image_state,
+            "litellm_build": build,
+            "litellm_image_problem": image_problem,
         }
