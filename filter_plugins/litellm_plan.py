@@ -136,6 +136,46 @@ def access_of(spec: Mapping[str, Any]) -> str:
     return f"0:{int(spec['gid'])}:{spec['mode']}"
 
 
+# The group and mode of each file the role renders. The TLS key is readable by
+# the image's user only through its group (0640), or by root alone (0600) with
+# a root image; the rest are root's, the env file for Docker alone.
+FILE_MODES = {
+    "config.yaml": "0644",
+    ENV_FILE: "0600",
+    "tls.crt": "0644",
+    "tls.key": "",
+    "ca-bundle.pem": "0644",
+}
+
+
+def _whole(value: Any) -> int:
+    """As Jinja's int filter: 0 for what is not a whole number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def file_access(build: Mapping[str, Any], labels: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """name -> {gid, mode} of each file, for the image the container runs:
+    build is _litellm_build (uid, gid); labels, when given, are those of the
+    container a rollback puts back (its litellm_bedrock.uid and .gid win: it
+    may run another image, as another user)."""
+    labels = labels or {}
+    uid = _whole(labels.get("litellm_bedrock.uid", build.get("uid", 0)))
+    gid = _whole(labels.get("litellm_bedrock.gid", build.get("gid", 0)))
+    key = {"gid": gid, "mode": "0600" if uid == 0 else "0640"}
+    return {name: key if name == "tls.key" else {"gid": 0, "mode": mode} for name, mode in FILE_MODES.items()}
+
+
+def file_writes(names: Iterable[str], suffix: str, access: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """litellm_files' `write` entries for these files, each under its name
+    plus `suffix` (.candidate, or '' for in place), with its group and mode."""
+    return [
+        {"name": f"{name}{suffix}", "gid": int(access[name]["gid"]), "mode": access[name]["mode"]} for name in names
+    ]
+
+
 def changed_files(
     rendered: Mapping[str, str],
     observed: Mapping[str, Any],
@@ -298,6 +338,8 @@ class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
             "litellm_changed_files": changed_files,
+            "litellm_file_access": file_access,
+            "litellm_file_writes": file_writes,
             "litellm_container_summary": container_summary,
             "litellm_observed": observed,
             "litellm_plan": plan,

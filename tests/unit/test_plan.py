@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "filter_plugins"))
@@ -226,3 +227,49 @@ def test_no_content_reaches_the_result() -> None:
     look["files"] = {}
     result = repr(planner.changed_files(RENDERED, look, ACCESS))
     assert "sk-x" not in result and "KEY" not in result
+
+
+# --- each file's group and mode ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("build", "labels", "key"),
+    [
+        ({}, None, {"gid": 0, "mode": "0600"}),  # no image known (check mode): root's
+        ({"uid": 0, "gid": 0}, None, {"gid": 0, "mode": "0600"}),  # a root image: root alone
+        ({"uid": 65532, "gid": 65532}, None, {"gid": 65532, "mode": "0640"}),  # the non-root image: its group
+        # A rollback to the previous container: its labels, as strings, win.
+        (
+            {"uid": 65532, "gid": 65532},
+            {"litellm_bedrock.uid": "0", "litellm_bedrock.gid": "0"},
+            {"gid": 0, "mode": "0600"},
+        ),
+        (
+            {"uid": 0, "gid": 0},
+            {"litellm_bedrock.uid": "1000", "litellm_bedrock.gid": "1000"},
+            {"gid": 1000, "mode": "0640"},
+        ),
+    ],
+)
+def test_only_the_tls_key_follows_the_images_user(build: dict, labels: dict | None, key: dict) -> None:
+    access = planner.file_access(build, labels)
+    assert access["tls.key"] == key
+    assert {name: a for name, a in access.items() if name != "tls.key"} == {
+        "config.yaml": {"gid": 0, "mode": "0644"},
+        "litellm.env": {"gid": 0, "mode": "0600"},
+        "tls.crt": {"gid": 0, "mode": "0644"},
+        "ca-bundle.pem": {"gid": 0, "mode": "0644"},
+    }
+
+
+def test_the_writes_carry_the_suffix_group_and_mode() -> None:
+    access = planner.file_access({"uid": 65532, "gid": 65532})
+    assert planner.file_writes(["litellm.env", "tls.key"], ".candidate", access) == [
+        {"name": "litellm.env.candidate", "gid": 0, "mode": "0600"},
+        {"name": "tls.key.candidate", "gid": 65532, "mode": "0640"},
+    ]
+
+
+def test_every_file_the_role_renders_has_its_mode() -> None:
+    constants = yaml.safe_load((ROOT / "vars" / "main.yml").read_text())
+    assert set(planner.FILE_MODES) == {"config.yaml", "litellm.env", *constants["_litellm_all_extra_files"]}
