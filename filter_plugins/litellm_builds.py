@@ -213,6 +213,13 @@ LABEL_NAMES = (
 )
 
 
+def container_labels(build: Mapping[str, Any]) -> dict[str, str]:
+    """The labels that record what the container's image holds (LABEL_NAMES),
+    from _litellm_build; empty strings for what it does not know."""
+    values = [build.get(key, "") for key in ("id", "version", "digest", "uid", "gid")]
+    return {name: str(value) for name, value in zip(LABEL_NAMES, values, strict=True)}
+
+
 def _result(value: Any) -> Mapping[str, Any]:
     """A registered result, or {} for none (undefined, skipped)."""
     return value if isinstance(value, Mapping) else {}
@@ -342,6 +349,7 @@ class FilterModule:
             "litellm_build_problem": build_problem,
             "litellm_probe_version": probe_version,
             "litellm_image_state": image_state,
+            "litellm_container_labels": container_labels,
             "litellm_build": build,
             "litellm_image_problem": image_problem,
         }

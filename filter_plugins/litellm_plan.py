@@ -176,6 +176,28 @@ def file_writes(names: Iterable[str], suffix: str, access: Mapping[str, Mapping[
     ]
 
 
+def workers(num_workers: Any, facts: Mapping[str, Any]) -> int:
+    """Worker processes: litellm_num_workers, or one per vCPU when it is 0."""
+    if _whole(num_workers) > 0:
+        return _whole(num_workers)
+    for fact in ("processor_vcpus", "processor_count"):
+        if facts.get(fact) is not None:
+            return _whole(facts[fact])
+    return 1
+
+
+def memory_limit(setting: str, worker_count: int, read_only: bool, tmpfs: Mapping[str, str], per_process: int) -> str:
+    """Docker's memory limit: litellm_memory_limit as given, or for auto
+    `per_process` MB (vars/main.yml) for each process (the workers, and
+    uvicorn's supervisor beside two or more) plus the read-only tmpfs mounts'
+    sizes, which count against the limit too."""
+    if setting != "auto":
+        return setting
+    processes = worker_count + (1 if worker_count > 1 else 0)
+    mounts = sum(_whole(size.rstrip("m")) for size in tmpfs.values()) if read_only else 0
+    return f"{int(per_process) * processes + mounts}m"
+
+
 def changed_files(
     rendered: Mapping[str, str],
     observed: Mapping[str, Any],
@@ -338,6 +360,8 @@ class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
             "litellm_changed_files": changed_files,
+            "litellm_memory_limit": memory_limit,
+            "litellm_workers": workers,
             "litellm_file_access": file_access,
             "litellm_file_writes": file_writes,
             "litellm_container_summary": container_summary,

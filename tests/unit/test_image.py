@@ -158,3 +158,9 @@ def test_a_refusal_names_what_no_honest_build_has_before_the_advisories() -> Non
 def test_the_label_names_are_vars_mains() -> None:
     constants = yaml.safe_load((ROOT / "vars" / "main.yml").read_text())
     assert constants["_litellm_label_names"] == list(builds.LABEL_NAMES)
+
+
+def test_the_labels_record_the_build_as_strings() -> None:
+    build = builds.build(state(container=RUNS_IT), None, REPO)
+    assert builds.container_labels(build) == LABELS
+    assert builds.container_labels({}) == dict.fromkeys(builds.LABEL_NAMES, "")

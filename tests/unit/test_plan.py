@@ -273,3 +273,37 @@ def test_the_writes_carry_the_suffix_group_and_mode() -> None:
 def test_every_file_the_role_renders_has_its_mode() -> None:
     constants = yaml.safe_load((ROOT / "vars" / "main.yml").read_text())
     assert set(planner.FILE_MODES) == {"config.yaml", "litellm.env", *constants["_litellm_all_extra_files"]}
+
+
+# --- workers and the memory limit ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("num_workers", "facts", "want"),
+    [
+        (3, {"processor_vcpus": 8}, 3),  # as set
+        (0, {"processor_vcpus": 2, "processor_count": 1}, 2),  # one per vCPU
+        (0, {"processor_count": 4}, 4),
+        (0, {}, 1),  # no facts gathered
+        ("2", {}, 2),  # a string from the inventory
+    ],
+)
+def test_the_workers(num_workers: Any, facts: dict[str, Any], want: int) -> None:
+    assert planner.workers(num_workers, facts) == want
+
+
+TMPFS = yaml.safe_load((ROOT / "vars" / "main.yml").read_text())["_litellm_read_only_tmpfs"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "workers", "read_only", "want"),
+    [
+        ("auto", 1, False, "512m"),  # one process
+        ("auto", 2, False, "1536m"),  # two workers and uvicorn's supervisor
+        ("auto", 1, True, "704m"),  # and the read-only tmpfs mounts (3 x 64m)
+        ("2g", 4, True, "2g"),  # as set
+        ("", 1, False, ""),  # none (the task passes '0')
+    ],
+)
+def test_the_memory_limit(setting: str, workers: int, read_only: bool, want: str) -> None:
+    assert planner.memory_limit(setting, workers, read_only, TMPFS, 512) == want
