@@ -50,12 +50,13 @@ def container_summary(
 ) -> dict[str, Any]:
     """What Docker's container list (the API's summaries: no environment in
     them) says of the container named `name`: found, id, image, running,
-    status, labels; `healthy`, Docker's own health check says so; `owns_port`,
+    status, labels; `healthy`, Docker's own health check says so; `starting`,
+    it is still in its first health checks (the proxy boots); `owns_port`,
     it runs and publishes `port` (nothing else can hold it); `url`, where it
     really publishes the proxy's port ('' when it publishes none)."""
     summary = next((c for c in containers if f"/{name}" in (c.get("Names") or [])), None)
     if summary is None:
-        return {"found": False, "running": False, "healthy": False, "owns_port": False, "url": ""}
+        return {"found": False, "running": False, "healthy": False, "starting": False, "owns_port": False, "url": ""}
     running = summary.get("State") == "running"
     published = [p for p in summary.get("Ports") or [] if p.get("PublicPort") is not None]
     proxy = next((p for p in published if p.get("PrivatePort") == container_port), None)
@@ -71,6 +72,7 @@ def container_summary(
         "status": summary.get("Status", ""),
         "labels": dict(summary.get("Labels") or {}),
         "healthy": running and "(healthy)" in summary.get("Status", ""),
+        "starting": running and "(health: starting)" in summary.get("Status", ""),
         "owns_port": running and any(p.get("PublicPort") == int(port) for p in published),
         "url": url,
     }

@@ -91,6 +91,23 @@ def test_the_container_summary(case: str, containers: list[dict[str, Any]], port
     assert (got["found"], got["running"], got["healthy"], got["owns_port"], got["url"]) == want
 
 
+@pytest.mark.parametrize(
+    ("status", "state", "want"),
+    [
+        ("Up 3 seconds (health: starting)", "running", True),
+        ("Up 2 hours (healthy)", "running", False),
+        ("Up 1 hour (unhealthy)", "running", False),
+        ("Up 5 seconds", "running", False),  # no health check: nothing to wait for
+        ("Exited (137) 1 second ago", "exited", False),
+    ],
+)
+def test_a_container_in_its_first_health_checks_is_starting(status: str, state: str, want: bool) -> None:
+    # observe.yml waits for such a proxy (Docker was just started, say) before
+    # it decides whether a change needs a canary.
+    assert seen([summary(status=status, state=state)])["starting"] is want
+    assert seen([])["starting"] is False
+
+
 def test_the_summary_keeps_what_the_plan_reads() -> None:
     got = seen([summary("litellm-previous"), summary()])
     assert {k: got[k] for k in ("id", "image", "status", "labels")} == {
