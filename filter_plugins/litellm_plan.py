@@ -270,6 +270,163 @@ def plan(
     }
 
 
+# --- the container, defined once -----------------------------------------------
+
+CANDIDATE = ".candidate"
+# Where config.yaml is mounted in the container (vars/main.yml's
+# _litellm_container_config).
+CONTAINER_CONFIG = "/app/config.yaml"
+PURPOSES = ("plan", "canary", "live", "rollback")
+# The container's /tmp (a tmpfs when it is read-only): every user may write
+# there, as in any /tmp; the other tmpfs mounts are the image user's alone.
+CONTAINER_TMP = "/tmp"  # noqa: S108 - a path inside the container, not the controller's
+
+
+def sources(
+    config_dir: str, names: Iterable[str], changed: Iterable[str], purpose: str, use_candidates: bool
+) -> dict[str, str]:
+    """Where each active file is read from: its candidate when `use_candidates`
+    and it changes, else the live file. The plan's comparison takes only the
+    env file's candidate (mounts are compared by their paths, and the env file
+    by its content)."""
+    changed = set(changed)
+    return {
+        name: f"{config_dir}/{name}"
+        + (CANDIDATE if use_candidates and name in changed and (name == ENV_FILE or purpose != "plan") else "")
+        for name in names
+    }
+
+
+def _flag(value: Any) -> bool:
+    """A boolean setting (before ansible-core 2.19 it may arrive as text)."""
+    return value is True or str(value).strip().lower() in ("true", "yes", "1")
+
+
+def _tmpfs(settings: Mapping[str, Any]) -> list[str]:
+    if not _flag(settings["read_only"]):
+        return []
+    owner = f"uid={_whole(settings.get('uid') or 0)},gid={_whole(settings.get('gid') or 0)},mode=0700"
+    return [
+        f"{path}:size={size}," + ("mode=1777" if path == CONTAINER_TMP else owner)
+        for path, size in settings["tmpfs"].items()
+    ]
+
+
+def container(
+    settings: Mapping[str, Any],
+    purpose: str,
+    changed: Iterable[str] = (),
+    use_candidates: bool = False,
+    config: str = "",
+    name: str = "",
+) -> dict[str, Any]:
+    """The LiteLLM container's definition, for run_container.yml's
+    community.docker.docker_container: the parameters that depend on the
+    role's settings and the purpose (plan, canary, live, rollback). A canary
+    runs one worker under a memory cap, publishes no port, is never
+    restarted by Docker and never migrates a database (LiteLLM would change
+    the schema the serving proxy uses before anything is proven).
+
+    settings: name, image, restart_policy, stop_timeout, workers,
+    max_requests, bind_host, port, config_dir, files (the active files' names),
+    extra ({name, target} of the mounted files besides config.yaml and the
+    env file), memory (the live limit), canary_memory, read_only, tmpfs,
+    uid, gid, labels. `config` mounts another config.yaml (a canary's)."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown purpose {purpose!r}: one of {', '.join(PURPOSES)}")
+    canary = purpose == "canary"
+    paths = sources(settings["config_dir"], settings["files"], changed, purpose, use_candidates)
+    targets = {extra["name"]: extra["target"] for extra in settings["extra"]}
+    command = ["--config", CONTAINER_CONFIG, "--port", str(CONTAINER_PORT)]
+    command += ["--num_workers", str(1 if canary else _whole(settings["workers"]))]
+    if _whole(settings["max_requests"]) > 0 and not canary:
+        command += ["--max_requests_before_restart", str(_whole(settings["max_requests"]))]
+    if "tls.crt" in targets:
+        command += ["--ssl_certfile_path", targets["tls.crt"], "--ssl_keyfile_path", targets["tls.key"]]
+    mounts = [{"type": "bind", "source": config or paths["config.yaml"], "target": CONTAINER_CONFIG, "read_only": True}]
+    mounts += [
+        {"type": "bind", "source": paths[extra["name"]], "target": extra["target"], "read_only": True}
+        for extra in settings["extra"]
+    ]
+    return {
+        "name": name or settings["name"],
+        "image": settings["image"],
+        "restart_policy": "no" if canary else settings["restart_policy"],
+        "command": command,
+        "published_ports": [] if canary else [f"{settings['bind_host']}:{settings['port']}:{CONTAINER_PORT}"],
+        "mounts": mounts,
+        "env_file": paths[ENV_FILE],
+        "env": {"DISABLE_SCHEMA_UPDATE": "true"} if canary else {},
+        "memory": settings["canary_memory"] if canary else (settings["memory"] or "0"),
+        "read_only": _flag(settings["read_only"]),
+        "tmpfs": _tmpfs(settings),
+        "labels": dict(settings["labels"]),
+    }
+
+
+# --- what the run says at its end ---------------------------------------------
+
+LOCAL_ADDRESSES = ("127.0.0.1", "::1")
+CHECK_MODE_NOTE = (
+    "Check mode: no image was pulled ({image} may have moved), no canary ran, the health wait, the rollback and"
+    " the pruning of old images were skipped. The diff above is what a real run would write; whether the new"
+    " configuration serves is only proven by a real run. Plan: {action}."
+)
+CLEAR_TEXT_WARNING = (
+    "WARNING: the proxy publishes plain HTTP on {address}:{port}, a network address: every client sends the"
+    " master key (or a virtual key) in clear text. Set litellm_tls_certificate and litellm_tls_key, or bind to"
+    " 127.0.0.1 behind your own TLS terminator, or keep this port on a network you trust."
+)
+ROTATION_REMINDER = (
+    "litellm_salt_key_rotation is true: the new salt key is now recorded. LiteLLM cannot decrypt credentials it"
+    " stored with the old key: enter the stored provider credentials (models and keys added through the UI or the"
+    " API) again."
+)
+
+
+def _what_changed(action: str, changed: Sequence[str], check_mode: bool) -> str:
+    files = ", ".join(changed)
+    said = {
+        "none": f"files rewritten: {files}" if changed else "nothing changed",
+        "create": "first deploy",
+        "recreate": "container recreated (new image or settings" + (f", {files}" if changed else "") + ")",
+        "restart": "restarted for " + (files or "the files of an interrupted run"),
+    }[action]
+    return said + (" (check mode: nothing done)" if check_mode else "")
+
+
+def closing_lines(run: Mapping[str, Any]) -> list[str]:
+    """present.yml's last words, one line per host, then what the operator
+    must know: what check mode could not check, the master key in clear text
+    on a network address (the seed asks for direct access on port 4000, so it
+    is allowed, and said at the end of every such run, where it is seen), what
+    a salt key rotation leaves to do, and the advisories a build was let
+    through with. run: version ('' when unknown), digest, check_mode, models
+    (how many), host (the bind address as a URL host), address, port,
+    action, changed, tls, rotation, accepted and named (advisory ids), image."""
+    check_mode = _flag(run["check_mode"])
+    version = run.get("version") or ""
+    digest = str(run.get("digest") or "sha256:?").removeprefix("sha256:")[:12]
+    lines = [
+        f"LiteLLM {version or '(version unknown: image not pulled in check mode)'} ({digest})"
+        f" {'would serve' if check_mode else 'serving'} {_whole(run['models'])} models on {run['host']}:{run['port']};"
+        f" {_what_changed(run['action'], list(run.get('changed') or []), check_mode)}"
+    ]
+    if check_mode:
+        lines.append(CHECK_MODE_NOTE.format(image=run["image"], action=run["action"]))
+    if not _flag(run["tls"]) and run["address"] not in LOCAL_ADDRESSES:
+        lines.append(CLEAR_TEXT_WARNING.format(address=run["address"], port=run["port"]))
+    if _flag(run["rotation"]) and not check_mode:
+        lines.append(ROTATION_REMINDER)
+    accepted, named = list(run.get("accepted") or []), list(run.get("named") or [])
+    if version and (accepted or named):
+        said = ([f"accepted by litellm_accepted_advisories: {', '.join(accepted)}"] if accepted else []) + (
+            [f"not refused (medium or low): {', '.join(named)}"] if named else []
+        )
+        lines.append(f"Advisories affecting LiteLLM {version}: {'; '.join(said)} (vars/advisories.yml).")
+    return lines
+
+
 # --- the record of what serves -------------------------------------------------
 
 LAST_GOOD = ".last-good"
@@ -366,6 +523,8 @@ class FilterModule:
             "litellm_workers": workers,
             "litellm_file_access": file_access,
             "litellm_file_writes": file_writes,
+            "litellm_closing_lines": closing_lines,
+            "litellm_container": container,
             "litellm_container_summary": container_summary,
             "litellm_observed": observed,
             "litellm_plan": plan,
