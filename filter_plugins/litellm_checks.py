@@ -682,8 +682,44 @@ def input_errors(variables: Mapping[str, Any]) -> list[str]:
 
 def config_secret_paths(document: Any, variables: Mapping[str, Any]) -> list[str]:
     """Paths of the strings in a parsed config.yaml that hold a secret's value."""
-    secrets = secret_values(variables)
-    return [f"{path} ({name})" for path, text in _strings(document, "config") for name in _secret_in(text, secrets)]
+    secrets, forms = secret_values(variables), secret_forms(variables)
+    return [
+        f"{path} ({name})" for path, text in _strings(document, "config", forms) for name in _secret_in(text, secrets)
+    ]
+
+
+def config_problems(text: str, variables: Mapping[str, Any]) -> list[str]:
+    """What is wrong with a rendered config.yaml: the last look at what
+    LiteLLM will read, after the input checks should have made all of it
+    right. Entries are named by position, never by value."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return ["it is not valid YAML"]
+    if not isinstance(document, Mapping):
+        return ["it is not a mapping"]
+    entries = document.get("model_list") or []
+    if not isinstance(entries, list) or not entries:
+        return ["model_list is empty"]
+    problems: list[str] = []
+    aliases: list[Any] = []
+    for index, entry in enumerate(entries):
+        where = f"model_list[{index}]"
+        params = entry.get("litellm_params") if isinstance(entry, Mapping) else None
+        if not isinstance(params, Mapping):
+            problems.append(f"{where} has no litellm_params")
+            continue
+        aliases.append(entry.get("model_name"))
+        model = params.get("model")
+        if not (isinstance(model, str) and model.startswith("bedrock/") and PROFILE_ID.fullmatch(model[8:])):
+            problems.append(f"{where}: model is not bedrock/<inference profile id>")
+        region = params.get("aws_region_name")
+        if not (isinstance(region, str) and REGION.fullmatch(region)):
+            problems.append(f"{where}: aws_region_name is missing or not an AWS region")
+    if len({json.dumps(alias, default=str) for alias in aliases}) != len(aliases):
+        problems.append("model_name aliases repeat")
+    problems += [f"{path} holds a secret" for path in config_secret_paths(document, variables)]
+    return [mask(problem, variables) for problem in problems]
 
 
 def resolved(path: str) -> str:
@@ -793,7 +829,7 @@ class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
             "litellm_input_errors": input_errors,
-            "litellm_config_secret_paths": config_secret_paths,
+            "litellm_config_problems": config_problems,
             "litellm_mask": mask,
             "litellm_to_yaml": to_yaml,
             "litellm_quote": quote,
