@@ -158,6 +158,11 @@ def _whole(value: Any) -> int:
         return 0
 
 
+def _flag(value: Any) -> bool:
+    """A boolean setting (before ansible-core 2.19 it may arrive as text)."""
+    return value is True or str(value).strip().lower() in ("true", "yes", "1")
+
+
 def file_access(build: Mapping[str, Any], labels: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """name -> {gid, mode} of each file, for the image the container runs:
     build is _litellm_build (uid, gid); labels, when given, are those of the
@@ -176,6 +181,64 @@ def file_writes(names: Iterable[str], suffix: str, access: Mapping[str, Mapping[
     return [
         {"name": f"{name}{suffix}", "gid": int(access[name]["gid"]), "mode": access[name]["mode"]} for name in names
     ]
+
+
+# Marks litellm_config_dir as the role's own (vars/main.yml's
+# _litellm_marker_path): root's, readable by all, like the directory's name.
+MARKER = ".managed-by-litellm-role"
+MARKER_ACCESS = {"gid": 0, "mode": "0644"}
+# The directory: root's and 0700 (only root, and dockerd, read in there).
+DIRECTORY_ACCESS = (0, 0, "0700")
+
+
+def write_suffix(observed: Mapping[str, Any], check_mode: bool) -> str:
+    """Where changed files are written: as candidates beside the live files,
+    or in place in check mode (it writes nothing: the diff is then against
+    what serves) and when there is no container (a first deploy: nothing
+    serves them, so no candidate and no rename)."""
+    return "" if _flag(check_mode) or not observed.get("container") else CANDIDATE
+
+
+def file_plan(
+    changed: Sequence[str],
+    observed: Mapping[str, Any],
+    directory: Mapping[str, Any],
+    access: Mapping[str, Mapping[str, Any]],
+    marker_content: str,
+    check_mode: bool,
+    diff_mode: bool,
+) -> dict[str, Any]:
+    """What write_files.yml writes in one litellm_files call: `write` (its
+    entries: the marker first when it is missing or not as the role writes
+    it, then each changed file under its suffix, with its group and mode),
+    `names` (the rendered files among them, in that order: their contents
+    follow the marker's), `marker` (whether it is written), `module` (the
+    litellm_files call has something to do: an entry, or a directory not yet
+    root's and 0700) and `needed` (that, or a changed file: write_files.yml
+    runs). With --diff, config.yaml is left to the copy task that shows it."""
+    suffix = write_suffix(observed, check_mode)
+    marker = observed.get("files", {}).get(MARKER) != sha1(marker_content) or observed.get("access", {}).get(
+        MARKER
+    ) != access_of(MARKER_ACCESS)
+    names = [name for name in changed if not (_flag(diff_mode) and name == "config.yaml")]
+    directory_right = (
+        bool(directory.get("isdir"))
+        and (
+            _whole(directory.get("uid")),
+            _whole(directory.get("gid")),
+            directory.get("mode"),
+        )
+        == DIRECTORY_ACCESS
+    )
+    write = ([{"name": MARKER, **MARKER_ACCESS}] if marker else []) + file_writes(names, suffix, access)
+    return {
+        "suffix": suffix,
+        "write": write,
+        "names": names,
+        "marker": marker,
+        "module": bool(write) or not directory_right,
+        "needed": bool(write) or bool(changed) or not directory_right,
+    }
 
 
 def workers(num_workers: Any, facts: Mapping[str, Any]) -> int:
@@ -295,11 +358,6 @@ def sources(
         + (CANDIDATE if use_candidates and name in changed and (name == ENV_FILE or purpose != "plan") else "")
         for name in names
     }
-
-
-def _flag(value: Any) -> bool:
-    """A boolean setting (before ansible-core 2.19 it may arrive as text)."""
-    return value is True or str(value).strip().lower() in ("true", "yes", "1")
 
 
 def _tmpfs(settings: Mapping[str, Any]) -> list[str]:
@@ -522,7 +580,7 @@ class FilterModule:
             "litellm_memory_limit": memory_limit,
             "litellm_workers": workers,
             "litellm_file_access": file_access,
-            "litellm_file_writes": file_writes,
+            "litellm_file_plan": file_plan,
             "litellm_closing_lines": closing_lines,
             "litellm_container": container,
             "litellm_container_summary": container_summary,

@@ -270,6 +270,121 @@ def test_the_writes_carry_the_suffix_group_and_mode() -> None:
     ]
 
 
+MARKER_TEXT = "Written by the litellm Ansible role: litellm_purge may remove this directory.\n"
+MARKER_SEEN = {"files": {planner.MARKER: planner.sha1(MARKER_TEXT)}, "access": {planner.MARKER: "0:0:0644"}}
+RIGHT_DIRECTORY = {"isdir": True, "uid": 0, "gid": 0, "mode": "0700"}
+SERVING = {"container": {"id": "c1"}}
+
+
+# (case, changed, observed, directory, check_mode, diff_mode) -> (suffix, names written, marker, module, needed)
+FILE_PLANS = [
+    (
+        "nothing to write",
+        [],
+        {**SERVING, **MARKER_SEEN},
+        RIGHT_DIRECTORY,
+        False,
+        False,
+        (".candidate", [], False, False, False),
+    ),
+    (
+        "a change, as a candidate",
+        ["litellm.env"],
+        {**SERVING, **MARKER_SEEN},
+        RIGHT_DIRECTORY,
+        False,
+        False,
+        (".candidate", ["litellm.env"], False, True, True),
+    ),
+    (
+        "first deploy, in place, with the marker",
+        ["config.yaml", "litellm.env"],
+        {},
+        {"isdir": False},
+        False,
+        False,
+        ("", ["config.yaml", "litellm.env"], True, True, True),
+    ),
+    (
+        "check mode writes the live names",
+        ["config.yaml"],
+        {**SERVING, **MARKER_SEEN},
+        RIGHT_DIRECTORY,
+        True,
+        False,
+        ("", ["config.yaml"], False, True, True),
+    ),
+    (
+        "--diff leaves config.yaml to the copy task",
+        ["config.yaml"],
+        {**SERVING, **MARKER_SEEN},
+        RIGHT_DIRECTORY,
+        False,
+        True,
+        (".candidate", [], False, False, True),
+    ),
+    (
+        "a marker edited by hand",
+        [],
+        {**SERVING, "files": {planner.MARKER: "x"}, "access": MARKER_SEEN["access"]},
+        RIGHT_DIRECTORY,
+        False,
+        False,
+        (".candidate", [], True, True, True),
+    ),
+    (
+        "a marker made writable by all",
+        [],
+        {**SERVING, "files": MARKER_SEEN["files"], "access": {planner.MARKER: "0:0:0666"}},
+        RIGHT_DIRECTORY,
+        False,
+        False,
+        (".candidate", [], True, True, True),
+    ),
+    (
+        "a directory opened to others",
+        [],
+        {**SERVING, **MARKER_SEEN},
+        {**RIGHT_DIRECTORY, "mode": "0755"},
+        False,
+        False,
+        (".candidate", [], False, True, True),
+    ),
+    (
+        "a directory given to another owner",
+        [],
+        {**SERVING, **MARKER_SEEN},
+        {**RIGHT_DIRECTORY, "uid": 1000},
+        False,
+        False,
+        (".candidate", [], False, True, True),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "changed", "observed", "directory", "check_mode", "diff_mode", "want"),
+    FILE_PLANS,
+    ids=[p[0] for p in FILE_PLANS],
+)
+def test_what_is_written_where(
+    case: str, changed: list[str], observed: dict, directory: dict, check_mode: bool, diff_mode: bool, want: tuple
+) -> None:
+    access = planner.file_access({"uid": 65532, "gid": 65532})
+    got = planner.file_plan(changed, observed, directory, access, MARKER_TEXT, check_mode, diff_mode)
+    suffix, names, marker, _module, _needed = want
+    assert (got["suffix"], got["names"], got["marker"], got["module"], got["needed"]) == want
+    assert got["write"] == ([{"name": planner.MARKER, "gid": 0, "mode": "0644"}] if marker else []) + [
+        {"name": f"{name}{suffix}", **access[name]} for name in names
+    ]
+
+
+def test_the_marker_is_vars_main_yml_s() -> None:
+    constants = yaml.safe_load((ROOT / "vars" / "main.yml").read_text())
+    assert constants["_litellm_marker_path"].endswith(f"/{planner.MARKER}")
+    assert constants["_litellm_marker_content"] == MARKER_TEXT
+
+
 def test_every_file_the_role_renders_has_its_mode() -> None:
     constants = yaml.safe_load((ROOT / "vars" / "main.yml").read_text())
     assert set(planner.FILE_MODES) == {"config.yaml", "litellm.env", *constants["_litellm_all_extra_files"]}
