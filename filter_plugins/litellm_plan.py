@@ -370,6 +370,14 @@ def _tmpfs(settings: Mapping[str, Any]) -> list[str]:
     ]
 
 
+# Docker's health check: the official image has no curl or wget, but Python.
+# It only asks /health/liveliness (no key, no Bedrock call).
+HEALTHCHECK = (
+    "import ssl, urllib.request; urllib.request.urlopen('{scheme}://127.0.0.1:{port}/health/liveliness',"
+    " timeout=8, context=ssl._create_unverified_context())"
+)
+
+
 def container(
     settings: Mapping[str, Any],
     purpose: str,
@@ -389,7 +397,9 @@ def container(
     max_requests, bind_host, port, config_dir, files (the active files' names),
     extra ({name, target} of the mounted files besides config.yaml and the
     env file), memory (the live limit), canary_memory, read_only, tmpfs,
-    uid, gid, labels. `config` mounts another config.yaml (a canary's)."""
+    uid, gid, labels, log_max_size, log_max_file, healthcheck_interval,
+    healthcheck_retries, startup_timeout, security_opts. `config` mounts
+    another config.yaml (a canary's)."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown purpose {purpose!r}: one of {', '.join(PURPOSES)}")
     canary = purpose == "canary"
@@ -399,17 +409,21 @@ def container(
     command += ["--num_workers", str(1 if canary else _whole(settings["workers"]))]
     if _whole(settings["max_requests"]) > 0 and not canary:
         command += ["--max_requests_before_restart", str(_whole(settings["max_requests"]))]
-    if "tls.crt" in targets:
+    if "tls.crt" in targets:  # TLS: the certificate and key are mounted
         command += ["--ssl_certfile_path", targets["tls.crt"], "--ssl_keyfile_path", targets["tls.key"]]
     mounts = [{"type": "bind", "source": config or paths["config.yaml"], "target": CONTAINER_CONFIG, "read_only": True}]
     mounts += [
         {"type": "bind", "source": paths[extra["name"]], "target": extra["target"], "read_only": True}
         for extra in settings["extra"]
     ]
+    tls = "tls.crt" in targets
     return {
         "name": name or settings["name"],
         "image": settings["image"],
         "restart_policy": "no" if canary else settings["restart_policy"],
+        # SIGTERM, then this long to finish the requests in flight (LiteLLM gets
+        # 10 s less: GRACEFUL_SHUTDOWN_TIMEOUT in the env file) before the kill.
+        "stop_timeout": _whole(settings["stop_timeout"]),
         "command": command,
         "published_ports": [] if canary else [f"{settings['bind_host']}:{settings['port']}:{CONTAINER_PORT}"],
         "mounts": mounts,
@@ -419,6 +433,16 @@ def container(
         "read_only": _flag(settings["read_only"]),
         "tmpfs": _tmpfs(settings),
         "labels": dict(settings["labels"]),
+        "log_options": {"max-size": str(settings["log_max_size"]), "max-file": str(settings["log_max_file"])},
+        "healthcheck": {
+            "test": ["CMD", "python", "-c", HEALTHCHECK.format(scheme="https" if tls else "http", port=CONTAINER_PORT)],
+            "interval": str(settings["healthcheck_interval"]),
+            "timeout": "10s",
+            "retries": _whole(settings["healthcheck_retries"]),
+            "start_period": f"{_whole(settings['startup_timeout'])}s",
+        },
+        "security_opts": ["no-new-privileges", *settings["security_opts"]],
+        "cap_drop": ["ALL"],
     }
 
 

@@ -39,8 +39,25 @@ def settings(**over: Any) -> dict[str, Any]:
         "uid": 65532,
         "gid": 65532,
         "labels": {"litellm_bedrock.version": "1.108.7"},
+        "stop_timeout": "40",  # as text: the task's vars are templated
+        "log_max_size": "10m",
+        "log_max_file": 3,
+        "healthcheck_interval": "30s",
+        "healthcheck_retries": "3",
+        "startup_timeout": 120,
+        "security_opts": [],
         **over,
     }
+
+
+def healthcheck(scheme: str) -> list[str]:
+    return [
+        "CMD",
+        "python",
+        "-c",
+        f"import ssl, urllib.request; urllib.request.urlopen('{scheme}://127.0.0.1:4000/health/liveliness',"
+        " timeout=8, context=ssl._create_unverified_context())",
+    ]
 
 
 def test_the_live_container() -> None:
@@ -59,6 +76,17 @@ def test_the_live_container() -> None:
         "read_only": False,
         "tmpfs": [],
         "labels": {"litellm_bedrock.version": "1.108.7"},
+        "stop_timeout": 40,
+        "log_options": {"max-size": "10m", "max-file": "3"},
+        "healthcheck": {
+            "test": healthcheck("http"),
+            "interval": "30s",
+            "timeout": "10s",
+            "retries": 3,
+            "start_period": "120s",
+        },
+        "security_opts": ["no-new-privileges"],
+        "cap_drop": ["ALL"],
     }
 
 
@@ -82,7 +110,7 @@ def test_the_canary_is_the_candidate_proxy_with_one_worker_no_port_and_no_migrat
     assert got["mounts"][0]["source"] == "/etc/litellm/config.yaml.canary"
     assert got["env_file"] == "/etc/litellm/litellm.env.candidate"
     # Everything else is the live container's.
-    same = {"image", "read_only", "tmpfs", "labels"}
+    same = {"image", "read_only", "tmpfs", "labels", "healthcheck", "security_opts", "cap_drop", "stop_timeout"}
     assert {k: got[k] for k in same} == {k: live[k] for k in same}
 
 
@@ -117,6 +145,7 @@ def test_tls_mounts_the_certificate_and_key_and_serves_https_with_them() -> None
         "--ssl_keyfile_path",
         "/app/tls/tls.key",
     ]
+    assert got["healthcheck"]["test"] == healthcheck("https")
     assert got["mounts"][1:] == [
         {"type": "bind", "source": "/etc/litellm/tls.crt", "target": "/app/tls/tls.crt", "read_only": True},
         {"type": "bind", "source": "/etc/litellm/tls.key", "target": "/app/tls/tls.key", "read_only": True},
@@ -152,3 +181,8 @@ def test_the_constants_are_vars_main_yml_s() -> None:
     assert CONSTANTS["_litellm_container_config"] == planner.CONTAINER_CONFIG
     assert CONSTANTS["_litellm_candidate"] == planner.CANDIDATE
     assert TMP in CONSTANTS["_litellm_read_only_tmpfs"]
+
+
+def test_security_options_are_added_to_no_new_privileges() -> None:
+    got = planner.container(settings(security_opts=["apparmor=docker-default"]), "live")
+    assert (got["security_opts"], got["cap_drop"]) == (["no-new-privileges", "apparmor=docker-default"], ["ALL"])
