@@ -185,7 +185,8 @@ def apply(path: Path, params: dict[str, Any], check: bool) -> dict[str, Any]:
                 at(target, "remove", target.unlink)
             removed.append(target.name)
     written: list[str] = []
-    for item, content in zip(params["write"], params["contents"], strict=True):
+    # No strict=: the target's Python may be 3.8; the lengths were checked above.
+    for item, content in zip(params["write"], params["contents"]):  # noqa: B905
         target = path / str(item["name"])
         data = content.encode()
         gid, mode = int(item.get("gid", 0)), int(str(item.get("mode", "0600")), 8)

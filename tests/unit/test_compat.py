@@ -78,12 +78,39 @@ def test_json_through_a_variable_on_every_core(tmp_path: Path, core: str) -> Non
 # The role's modules run on the target's Python: 3.8 is the oldest that
 # ansible-core 2.18 and 2.19 accept there (the README says so).
 TARGET_SIDE = sorted((ROOT / "library").glob("*.py"))
-NEWER_THAN_3_8 = ("removeprefix", "removesuffix", "functools.cache(", "zoneinfo", "tomllib")
+NEWER_THAN_3_8 = (
+    "removeprefix",
+    "removesuffix",
+    "functools.cache(",
+    "zoneinfo",
+    "tomllib",
+    "is_relative_to",
+    "with_stem",
+    "bit_count",
+    "math.lcm",
+)
+
+
+def keywords_newer_than_3_8(tree: ast.AST) -> list[str]:
+    """Calls with a keyword that 3.8 does not know: zip(..., strict=) is 3.10."""
+    return [
+        f"line {node.lineno}: zip(strict=)"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "zip"
+        and any(keyword.arg == "strict" for keyword in node.keywords)
+    ]
 
 
 @pytest.mark.parametrize("module", TARGET_SIDE, ids=lambda p: p.name)
 def test_the_modules_run_on_the_targets_oldest_python(module: Path) -> None:
     source = module.read_text()
-    ast.parse(source, feature_version=(3, 8))  # no syntax newer than 3.8
+    tree = ast.parse(source, feature_version=(3, 8))  # no syntax newer than 3.8
     assert "from __future__ import annotations" in source  # annotations stay strings there
     assert [name for name in NEWER_THAN_3_8 if name in source] == []
+    assert keywords_newer_than_3_8(tree) == []
+
+
+def test_the_check_finds_a_strict_zip() -> None:
+    assert keywords_newer_than_3_8(ast.parse("zip(a, b, strict=True)\nzip(a, b)\n")) == ["line 1: zip(strict=)"]
