@@ -597,10 +597,61 @@ def restorable(observed: Mapping[str, Any], changed: Sequence[str]) -> list[str]
     return [name for name in names if name in last_good]
 
 
+REJECTED = ".rejected"
+
+
+def suffixed(names: Iterable[str], suffix: str, directory: str = "") -> list[str]:
+    """Each name with the suffix (.candidate, .last-good, .rejected), under
+    directory when one is given: what messages show and renames read."""
+    return [f"{directory}/{name}{suffix}" if directory else f"{name}{suffix}" for name in names]
+
+
+def renames(names: Iterable[str], old: str, new: str) -> dict[str, str]:
+    """litellm_files' `rename` for these files, from one suffix to another
+    ('' for the live file): candidates into place, refused ones rejected."""
+    names = list(names)
+    return dict(zip(suffixed(names, old), suffixed(names, new), strict=True))
+
+
+def rollback_copies(
+    observed: Mapping[str, Any], changed: Sequence[str], access: Mapping[str, Mapping[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """rollback.yml's two litellm_files calls: `rejected`, a copy of each
+    changed live file, root's alone (the operator reads it, the next healthy
+    run removes it); `restore`, each restorable file (see restorable) from its
+    last good copy, with its group and mode (access: for the image the
+    restored container runs)."""
+    return {
+        "rejected": [{"from": name, "name": f"{name}{REJECTED}", "gid": 0, "mode": "0600"} for name in changed],
+        "restore": [
+            {"from": f"{name}{LAST_GOOD}", "name": name, **access[name]} for name in restorable(observed, changed)
+        ],
+    }
+
+
+# The canary's config.yaml (vars/main.yml's _litellm_canary_config).
+CANARY_CONFIG = "config.yaml.canary"
+
+
+def absent_files(present: Iterable[str], managed: Iterable[str]) -> list[str]:
+    """What litellm_state absent removes of the files present: each managed
+    file, its candidate, last good and rejected copies, the record of what
+    served and a canary's config.yaml. The salt key's fingerprint stays (a
+    later deploy with another salt key is still caught), and so does anything
+    the role did not write."""
+    suffixes = ("", CANDIDATE, LAST_GOOD, REJECTED)
+    wanted = {f"{name}{suffix}" for name in managed for suffix in suffixes} | {RECORD, CANARY_CONFIG}
+    return sorted(name for name in present if name in wanted)
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
+            "litellm_absent_files": absent_files,
             "litellm_changed_files": changed_files,
+            "litellm_renames": renames,
+            "litellm_rollback_copies": rollback_copies,
+            "litellm_suffixed": suffixed,
             "litellm_memory_limit": memory_limit,
             "litellm_workers": workers,
             "litellm_file_access": file_access,

@@ -1,5 +1,5 @@
 #!/usr/bin/python
-"""Write, rename and remove the litellm role's files in litellm_config_dir, in one module call.
+"""Write, copy, rename and remove the litellm role's files in litellm_config_dir, in one module call.
 
 A first deploy wrote its files with ansible.builtin.file, copy (two module
 runs each: a stat, then the copy) and a loop of mv commands: a dozen module
@@ -24,10 +24,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 DOCUMENTATION = r"""
 module: litellm_files
-short_description: Write, rename and remove files in one directory, atomically, in one call
+short_description: Write, copy, rename and remove files in one directory, atomically, in one call
 description:
   - Makes O(path) a directory owned by root:root with mode 0700 (created when missing).
   - Removes each name of O(remove) that exists.
+  - Copies each file of O(copy), in order, the same way as a write (a copy already so is left alone).
   - Writes each file of O(write), in order, owned by root with the given group and mode, through a temporary
     file in O(path) renamed over the old one; a file with that content, group and mode already is
     left alone.
@@ -41,6 +42,13 @@ options:
     required: true
   write:
     description: Files to write, each with name, gid (default 0) and mode (default 0600).
+    type: list
+    elements: dict
+    default: []
+  copy:
+    description:
+      - Files to copy, each with from (the file copied), name (the copy), gid (default 0) and mode
+        (default 0600). Done before the writes.
     type: list
     elements: dict
     default: []
@@ -70,6 +78,9 @@ options:
 RETURN = r"""
 written:
   description: Names written (in check mode, that would be written).
+  type: list
+copied:
+  description: Names written as copies (in check mode, that would be).
   type: list
 renamed:
   description: Destination names renamed into place.
@@ -170,8 +181,10 @@ def failure_message(path: Path, error: OSError | ValueError, failure: str) -> tu
 
 
 def apply(path: Path, params: dict[str, Any], check: bool) -> dict[str, Any]:
-    """Removals, writes, then renames; every name is checked before anything changes."""
-    names = [str(item.get("name", "")) for item in params["write"]] + list(params["remove"])
+    """Removals, copies, writes, then renames; every name is checked before anything changes."""
+    copies = params.get("copy") or []
+    names = [str(item.get("name", "")) for item in [*params["write"], *copies]] + list(params["remove"])
+    names += [str(item.get("from", "")) for item in copies]
     for name in [*names, *map(str, params["rename"].keys()), *map(str, params["rename"].values())]:
         safe_name(name)
     if len(params["contents"]) != len(params["write"]):
@@ -184,6 +197,18 @@ def apply(path: Path, params: dict[str, Any], check: bool) -> dict[str, Any]:
             if not check:
                 at(target, "remove", target.unlink)
             removed.append(target.name)
+    copied: list[str] = []
+    for item in copies:
+        source, target = path / str(item["from"]), path / str(item["name"])
+        gid, mode = int(item.get("gid", 0)), int(str(item.get("mode", "0600")), 8)
+        try:
+            data = source.read_bytes()
+        except OSError as error:
+            raise FileError("copy", error, source) from error
+        if not is_written(target, data, gid, mode):
+            if not check:
+                at(target, "write", write_whole, target, data, gid, mode)
+            copied.append(target.name)
     written: list[str] = []
     # No strict=: the target's Python may be 3.8; the lengths were checked above.
     for item, content in zip(params["write"], params["contents"]):  # noqa: B905
@@ -200,14 +225,14 @@ def apply(path: Path, params: dict[str, Any], check: bool) -> dict[str, Any]:
         if not check:
             at(target, "write", os.replace, source, target)
         renamed.append(target.name)
-    if not check and (written or renamed or removed):
+    if not check and (written or copied or renamed or removed):
         directory = os.open(path, os.O_RDONLY)
         try:
             os.fsync(directory)  # the renames themselves survive a crash
         finally:
             os.close(directory)
-    changed = changed or bool(written or renamed or removed)
-    return {"changed": changed, "written": written, "renamed": renamed, "removed": removed}
+    changed = changed or bool(written or copied or renamed or removed)
+    return {"changed": changed, "written": written, "copied": copied, "renamed": renamed, "removed": removed}
 
 
 def main() -> None:
@@ -215,6 +240,7 @@ def main() -> None:
         argument_spec={
             "path": {"type": "path", "required": True},
             "write": {"type": "list", "elements": "dict", "default": []},
+            "copy": {"type": "list", "elements": "dict", "default": []},
             "contents": {"type": "list", "elements": "str", "default": [], "no_log": True},
             "rename": {"type": "dict", "default": {}},
             "remove": {"type": "list", "elements": "str", "default": []},

@@ -41,7 +41,13 @@ def test_a_first_write_makes_the_directory_and_each_file_with_its_group_and_mode
     directory = tmp_path / "litellm"
     ask = params([("config.yaml", "a: 1\n", 0, "0644"), ("tls.key", "KEY\n", 65534, "0640")])
     result = files.apply(directory, ask, False)
-    assert result == {"changed": True, "written": ["config.yaml", "tls.key"], "renamed": [], "removed": []}
+    assert result == {
+        "changed": True,
+        "written": ["config.yaml", "tls.key"],
+        "copied": [],
+        "renamed": [],
+        "removed": [],
+    }
     assert access(directory) == (0, 0, "0700")
     assert (directory / "config.yaml").read_text() == "a: 1\n"
     assert access(directory / "config.yaml") == (0, 0, "0644")
@@ -86,10 +92,51 @@ def test_renames_and_removals(tmp_path: Path) -> None:
     assert (tmp_path / "config.yaml").read_text() == "new\n"
 
 
+def test_copies_keep_the_source_and_take_their_own_group_and_mode(tmp_path: Path) -> None:
+    # As a rollback does: the rejected file kept, root's alone, the last good one put back.
+    files.apply(
+        tmp_path, params([("config.yaml", "new\n", 0, "0644"), ("config.yaml.last-good", "old\n", 0, "0644")]), False
+    )
+    ask = {
+        **params(),
+        "copy": [
+            {"from": "config.yaml", "name": "config.yaml.rejected", "gid": 0, "mode": "0600"},
+            {"from": "config.yaml.last-good", "name": "config.yaml", "gid": 0, "mode": "0644"},
+        ],
+    }
+    assert files.apply(tmp_path, ask, True)["copied"] == ["config.yaml.rejected", "config.yaml"]
+    assert not (tmp_path / "config.yaml.rejected").exists()  # check mode
+    assert files.apply(tmp_path, ask, False)["copied"] == ["config.yaml.rejected", "config.yaml"]
+    assert (tmp_path / "config.yaml.rejected").read_text() == "new\n"
+    assert access(tmp_path / "config.yaml.rejected") == (0, 0, "0600")
+    assert (tmp_path / "config.yaml").read_text() == "old\n"
+    assert (tmp_path / "config.yaml.last-good").read_text() == "old\n"
+    # The second copy now reads the restored file: the first is no longer so.
+    again = files.apply(tmp_path, ask, False)
+    assert again["copied"] == ["config.yaml.rejected"]
+
+
+def test_a_missing_source_names_it_without_content(tmp_path: Path) -> None:
+    ask = {**params(), "copy": [{"from": "tls.key.last-good", "name": "tls.key", "gid": 0, "mode": "0600"}]}
+    with pytest.raises(OSError) as raised:
+        files.apply(tmp_path, ask, False)
+    message, name, _ = files.failure_message(tmp_path, raised.value, "The rollback goes on.")
+    assert (
+        message == f"Could not copy tls.key.last-good in {tmp_path}: No such file or directory. The rollback goes on."
+    )
+    assert name == "tls.key.last-good"
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", ""])
+def test_a_copy_outside_the_directory_is_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ValueError, match="not a plain file name"):
+        files.apply(tmp_path, {**params(), "copy": [{"from": name, "name": "config.yaml"}]}, False)
+
+
 def test_check_mode_changes_nothing_and_says_what_it_would(tmp_path: Path) -> None:
     directory = tmp_path / "litellm"
     result = files.apply(directory, params([("config.yaml", "a: 1\n", 0, "0644")], remove=["x"]), True)
-    assert result == {"changed": True, "written": ["config.yaml"], "renamed": [], "removed": []}
+    assert result == {"changed": True, "written": ["config.yaml"], "copied": [], "renamed": [], "removed": []}
     assert not directory.exists()
 
 

@@ -147,3 +147,52 @@ def test_the_planners_names_are_vars_mains() -> None:
     assert constants["_litellm_record_path"].endswith("/" + planner.RECORD)
     assert constants["_litellm_fingerprint_path"].endswith("/" + planner.FINGERPRINT)
     assert constants["_litellm_container_port"] == planner.CONTAINER_PORT
+    assert constants["_litellm_rejected"] == planner.REJECTED
+    assert constants["_litellm_canary_config"].endswith("/" + planner.CANARY_CONFIG)
+
+
+def test_a_rollback_keeps_the_rejected_files_and_restores_the_last_good_ones() -> None:
+    observed = {"files": {"config.yaml.last-good": "a", "litellm.env.last-good": "b"}, "served": {}}
+    access = planner.file_access({"uid": 65532, "gid": 65532})
+    got = planner.rollback_copies(observed, ["litellm.env", "tls.key"], access)
+    assert got == {
+        "rejected": [
+            {"from": "litellm.env", "name": "litellm.env.rejected", "gid": 0, "mode": "0600"},
+            {"from": "tls.key", "name": "tls.key.rejected", "gid": 0, "mode": "0600"},  # root's alone
+        ],
+        # tls.key has no last good copy: nothing to restore it from.
+        "restore": [{"from": "litellm.env.last-good", "name": "litellm.env", "gid": 0, "mode": "0600"}],
+    }
+
+
+def test_renames_and_the_names_messages_show() -> None:
+    names = ["config.yaml", "litellm.env"]
+    assert planner.renames(names, ".candidate", "") == {
+        "config.yaml.candidate": "config.yaml",
+        "litellm.env.candidate": "litellm.env",
+    }
+    assert planner.renames(names, ".candidate", ".rejected") == {
+        "config.yaml.candidate": "config.yaml.rejected",
+        "litellm.env.candidate": "litellm.env.rejected",
+    }
+    assert planner.suffixed(names, ".rejected", "/etc/litellm") == [
+        "/etc/litellm/config.yaml.rejected",
+        "/etc/litellm/litellm.env.rejected",
+    ]
+
+
+def test_absent_removes_what_the_role_wrote_and_keeps_the_fingerprint_and_the_rest() -> None:
+    present = [
+        "config.yaml", "config.yaml.last-good", "litellm.env.candidate", "tls.key.rejected", "served.json",
+        "config.yaml.canary", "salt-key.fingerprint", ".managed-by-litellm-role", "notes.txt", "config.yaml.bak",
+    ]  # fmt: skip
+    managed = ["config.yaml", "litellm.env", "tls.crt", "tls.key", "ca-bundle.pem"]
+    assert planner.absent_files(present, managed) == [
+        "config.yaml",
+        "config.yaml.canary",
+        "config.yaml.last-good",
+        "litellm.env.candidate",
+        "served.json",
+        "tls.key.rejected",
+    ]
+    assert planner.absent_files([], managed) == []
