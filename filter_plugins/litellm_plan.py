@@ -280,13 +280,13 @@ def changed_files(
 
 
 def definition_changed(comparison: Mapping[str, Any] | None) -> bool:
-    """Whether the container would be recreated: the result of the check-mode
-    run of its definition (run_container.yml), None or skipped when there was
-    no comparison. A hand `docker update` shows as a diff without a change."""
+    """Whether the container would be recreated: the comparison of the
+    container with its definition (library/litellm_container_compare.py:
+    differs), None or skipped when there was none. A hand `docker update` of
+    the memory limit or the restart policy differs too."""
     if not comparison or comparison.get("skipped"):
         return False
-    diff = comparison.get("diff") or {}
-    return bool(comparison.get("changed")) or (diff.get("before") or {}) != (diff.get("after") or {})
+    return bool(comparison.get("differs"))
 
 
 def _action(observed: Mapping[str, Any], changed: Iterable[str], differs: bool, check_mode: bool, stale: bool) -> str:
@@ -358,6 +358,12 @@ def sources(
         + (CANDIDATE if use_candidates and name in changed and (name == ENV_FILE or purpose != "plan") else "")
         for name in names
     }
+
+
+def mounted(extra: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The files mounted besides config.yaml and the env file: name and
+    target only, never their content (the TLS key is a secret)."""
+    return [{"name": str(item["name"]), "target": str(item["target"])} for item in extra]
 
 
 def _tmpfs(settings: Mapping[str, Any]) -> list[str]:
@@ -466,10 +472,14 @@ ROTATION_REMINDER = (
 )
 
 
-def _what_changed(action: str, changed: Sequence[str], check_mode: bool) -> str:
+def _what_changed(action: str, changed: Sequence[str], check_mode: bool, stopped: bool) -> str:
     files = ", ".join(changed)
     said = {
-        "none": f"files rewritten: {files}" if changed else "nothing changed",
+        "none": f"files rewritten: {files}"
+        if changed
+        else "started again (it was stopped)"
+        if stopped
+        else "nothing changed",
         "create": "first deploy",
         "recreate": "container recreated (new image or settings" + (f", {files}" if changed else "") + ")",
         "restart": "restarted for " + (files or "the files of an interrupted run"),
@@ -485,14 +495,15 @@ def closing_lines(run: Mapping[str, Any]) -> list[str]:
     a salt key rotation leaves to do, and the advisories a build was let
     through with. run: version ('' when unknown), digest, check_mode, models
     (how many), host (the bind address as a URL host), address, port,
-    action, changed, tls, rotation, accepted and named (advisory ids), image."""
+    action, changed, stopped (the container was found stopped), tls,
+    rotation, accepted and named (advisory ids), image."""
     check_mode = _flag(run["check_mode"])
     version = run.get("version") or ""
     digest = str(run.get("digest") or "sha256:?").removeprefix("sha256:")[:12]
     lines = [
         f"LiteLLM {version or '(version unknown: image not pulled in check mode)'} ({digest})"
         f" {'would serve' if check_mode else 'serving'} {_whole(run['models'])} models on {run['host']}:{run['port']};"
-        f" {_what_changed(run['action'], list(run.get('changed') or []), check_mode)}"
+        f" {_what_changed(run['action'], list(run.get('changed') or []), check_mode, _flag(run.get('stopped')))}"
     ]
     if check_mode:
         lines.append(CHECK_MODE_NOTE.format(image=run["image"], action=run["action"]))
@@ -659,6 +670,7 @@ class FilterModule:
             "litellm_closing_lines": closing_lines,
             "litellm_container": container,
             "litellm_container_summary": container_summary,
+            "litellm_mounted": mounted,
             "litellm_observed": observed,
             "litellm_plan": plan,
             "litellm_record": record,

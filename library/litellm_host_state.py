@@ -24,7 +24,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import stat
 import subprocess
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.litellm_docker_api import UnixConnection, docker_socket, get_json
 
 DOCUMENTATION = r"""
 module: litellm_host_state
@@ -203,19 +203,6 @@ def port_listened(port: int, tables: tuple[str, ...] = ("/proc/net/tcp", "/proc/
     return known
 
 
-class UnixConnection(http.client.HTTPConnection):
-    """HTTP over Docker Engine's local socket."""
-
-    def __init__(self, path: str, timeout: float = 10) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self.socket_path = path
-
-    def connect(self) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self.socket_path)
-
-
 def host_addresses(command: tuple[str, ...] = ("ip", "-o", "addr", "show")) -> list[str] | None:
     """The host's addresses, from `ip -o addr show` (index, name, family, address/prefix, ...)."""
     try:
@@ -223,12 +210,6 @@ def host_addresses(command: tuple[str, ...] = ("ip", "-o", "addr", "show")) -> l
     except (OSError, subprocess.SubprocessError):
         return None
     return [fields[3].rsplit("/", 1)[0] for fields in map(str.split, output.splitlines()) if len(fields) > 3]
-
-
-def docker_socket(environ: dict[str, str]) -> str | None:
-    address = environ.get("DOCKER_HOST", "") or "unix:///var/run/docker.sock"
-    # Sliced, for the target's Python: 3.8 and later (the README says so).
-    return address[len("unix://") :] if address.startswith("unix://") else None
 
 
 def docker_look(containers: str, image: str, path: str | None) -> dict[str, Any]:
@@ -245,12 +226,9 @@ def docker_look(containers: str, image: str, path: str | None) -> dict[str, Any]
         connection = UnixConnection(path)
         try:
             for name, url in asks.items():
-                connection.request("GET", url)
-                response = connection.getresponse()
-                body = response.read()
-                if response.status != 200:
+                status, answers[name] = get_json(connection, url)
+                if status != 200:
                     return {"can_talk_to_docker": False}
-                answers[name] = json.loads(body)
         finally:
             connection.close()
     except (OSError, http.client.HTTPException, ValueError):

@@ -77,7 +77,7 @@ def test_json_through_a_variable_on_every_core(tmp_path: Path, core: str) -> Non
 
 # The role's modules run on the target's Python: 3.8 is the oldest that
 # ansible-core 2.18 and 2.19 accept there (the README says so).
-TARGET_SIDE = sorted((ROOT / "library").glob("*.py"))
+TARGET_SIDE = sorted([*(ROOT / "library").glob("*.py"), *(ROOT / "module_utils").glob("*.py")])
 NEWER_THAN_3_8 = (
     "removeprefix",
     "removesuffix",

@@ -41,6 +41,7 @@ def run(**over: Any) -> dict[str, Any]:
 FIRST_LINES = [
     ("nothing changed", {}, "nothing changed"),
     ("files rewritten, no restart", {"changed": ["litellm.env"]}, "files rewritten: litellm.env"),
+    ("a stopped container started", {"stopped": True}, "started again (it was stopped)"),
     ("first deploy", {"action": "create"}, "first deploy"),
     ("recreate", {"action": "recreate"}, "container recreated (new image or settings)"),
     (

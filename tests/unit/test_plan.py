@@ -70,9 +70,10 @@ STATES: dict[str, dict[str, Any]] = {
 }
 
 # Changes: (changed files, comparison of the container's definition).
-CHANGED = {"changed": True, "diff": {"before": {"image": "a"}, "after": {"image": "b"}}}
-SAME = {"changed": False, "diff": {"before": {}, "after": {}}}
-HAND_UPDATE = {"changed": False, "diff": {"before": {"memory": "1g"}, "after": {"memory": "512m"}}}
+# library/litellm_container_compare.py's answers.
+CHANGED = {"changed": False, "differs": True, "fields": ["image"]}
+SAME = {"changed": False, "differs": False, "fields": []}
+HAND_UPDATE = {"changed": False, "differs": True, "fields": ["memory"]}
 SKIPPED = {"skipped": True, "changed": False}
 CHANGES: dict[str, tuple[list[str], dict[str, Any] | None]] = {
     "none": ([], SAME),
