@@ -16,6 +16,14 @@ EXTRA_MODEL = {
 }
 
 
+# An env variable and a session token (removed again by a later test), and a memory limit.
+MARKED_768M = {
+    "litellm_env": {"LITELLM_TEST_MARKER": "one"},
+    "litellm_aws_session_token": SESSION_TOKEN,
+    "litellm_memory_limit": "768m",
+}
+
+
 def apply(host: Any, secrets: dict[str, str], extra_vars: dict[str, Any]) -> tuple[int, int]:
     """Converge with extra_vars; return (changed count, container starts)."""
     since = now(host)
@@ -82,12 +90,25 @@ def test_a_memory_limit_change_recreates_the_container(host: Any, secrets: dict[
     # update`, which refuses it without the swap limit: the role recreates it.
     before = inspect(host)
     assert before["HostConfig"]["Memory"] == 512 * 2**20  # auto, for one worker
-    extra = {"litellm_env": {"LITELLM_TEST_MARKER": "one"}, "litellm_aws_session_token": SESSION_TOKEN}
-    changed, starts = apply(host, secrets, {**extra, "litellm_memory_limit": "768m"})
+    changed, starts = apply(host, secrets, MARKED_768M)
     after = inspect(host)
     assert (changed > 0, starts) == (True, 1)
     assert after["Id"] != before["Id"]
     assert after["HostConfig"]["Memory"] == 768 * 2**20
+    assert api(host, "GET", "/v1/models").status == 200
+
+
+def test_a_hand_docker_update_is_undone(host: Any, secrets: dict[str, str]) -> None:
+    # The plan's comparison (library/litellm_container_compare.py) reads what
+    # `docker update` can change of what the role sets: the container is made
+    # again as the role defines it.
+    run(host, "docker update --memory 1g --memory-swap 2g --restart no litellm", "a hand docker update")
+    assert inspect(host)["HostConfig"]["Memory"] == 2**30
+    changed, starts = apply(host, secrets, MARKED_768M)  # what the test before gave: nothing else changes
+    after = inspect(host)
+    assert (changed > 0, starts) == (True, 1)
+    assert after["HostConfig"]["Memory"] == 768 * 2**20
+    assert after["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
     assert api(host, "GET", "/v1/models").status == 200
 
 
