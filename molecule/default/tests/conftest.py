@@ -240,8 +240,12 @@ def converge_ok(
 
 
 def task_status(output: str, task: str) -> str:
-    """The status (ok, changed, skipping, fatal...) the role's task got in a run's output."""
-    match = re.search(rf"TASK \[litellm_bedrock\.litellm : {re.escape(task)}\][^\n]*\n(?:[^\n]*\n)??(\w+):", output)
+    """The status (ok, changed, skipping, fatal...) the role's task got in a run's output (a
+    task of the handler, which carries out the planned switch, shows as RUNNING HANDLER)."""
+    match = re.search(
+        rf"(?:TASK|RUNNING HANDLER) \[litellm_bedrock\.litellm : {re.escape(task)}\][^\n]*\n(?:[^\n]*\n)??(\w+):",
+        output,
+    )
     if not match:
         pytest.fail(f"task {task!r} not found in the output", pytrace=False)
     return match.group(1)
