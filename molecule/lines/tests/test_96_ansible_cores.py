@@ -2,7 +2,8 @@
 from its own virtual environment (tests/requirements/ansible-core-*.txt, made
 by tests/lib/setup.sh) with the ansible package's community.docker 4.8: a first
 deploy, a run that changes nothing, a models change that restarts once and
-serves the new alias, the Restart LiteLLM handler notified by a play, --check
+serves the new alias, a switch that fails and is rolled back (the switch is
+the handler, flushed in place), the Restart LiteLLM handler notified by a play, --check
 --diff with no secret printed, and a removal.
 
 Before 2.19, Ansible turns a templated string that looks like JSON into a
@@ -68,6 +69,18 @@ def test_the_short_sequence_on_an_older_ansible_core(host: Any, secrets: dict[st
     assert docker_events(host, since, "start") == 1
     served = [m["id"] for m in api(host, "GET", "/v1/models").json()["data"]]
     assert NEW_ALIAS["name"] in served
+    # The switch is the handler, flushed in place: when the new proxy does not
+    # come up in time (2 s; the canary may take its time), its rescue rolls
+    # back (handler failures are handled differently before 2.19).
+    failed = converge(
+        {"litellm_startup_timeout": 2, "litellm_canary_timeout": 120, "litellm_rollback_timeout": 120},
+        playbook=playbook,
+    )
+    assert failed.failed, f"ansible-core {core}: the switch did not fail"
+    assert leaked(failed.output, secrets) == []
+    assert "So the role rolled back to the previous config.yaml" in failed.output, failed.output[-3000:]
+    assert "The restored proxy answers again on port 4000." in failed.output
+    assert NEW_ALIAS["name"] in [m["id"] for m in api(host, "GET", "/v1/models").json()["data"]]
     # A play's task notifies the handler (handlers fail differently inside a
     # block before 2.19): the role changes nothing, the handler restarts once.
     since = now(host)
@@ -81,5 +94,5 @@ def test_the_short_sequence_on_an_older_ansible_core(host: Any, secrets: dict[st
     assert NEW_ALIAS["name"] in [m["id"] for m in api(host, "GET", "/v1/models").json()["data"]]
     assert step({"litellm_state": "absent"}).changed > 0
     assert run(host, f"docker ps -a --format '{{{{.Names}}}}' --filter name=^{CONTAINER}$", "docker ps").strip() == ""
-    sequence = "deploy, no change, models change, handler, check diff, absent"
+    sequence = "deploy, no change, models change, failed switch rolled back, handler, check diff, absent"
     report("ansible", f"ansible-core {core}: {sequence}", "all as on 2.19")
