@@ -110,6 +110,17 @@ def headline(r: dict[str, Any]) -> list[list[str]]:
     if r.get("hosts"):
         h = r["hosts"]
         one, most = h["no_change"][0], h["no_change"][-1]
+        if "target_cpu_per_added_host_s" in h:
+            rows.append(
+                [
+                    "no-change run: CPU each host beyond the first adds",
+                    f"{h['cpu_per_added_host_s']:.1f} CPU-s",
+                    f"same header + ping: {h['baseline_cpu_per_added_host_s']:.1f} CPU-s",
+                    f"{h['cpu_per_added_host_s']:.1f} CPU-s",
+                    f"<= {h['target_cpu_per_added_host_s']} CPU-s",
+                    met(h["cpu_per_added_host_s"] <= h["target_cpu_per_added_host_s"]),
+                ]
+            )
         rows.append(
             [
                 f"no-change run, {most['hosts']} hosts",
