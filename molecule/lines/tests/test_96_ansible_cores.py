@@ -2,8 +2,8 @@
 from its own virtual environment (tests/requirements/ansible-core-*.txt, made
 by tests/lib/setup.sh) with the ansible package's community.docker 4.8: a first
 deploy, a run that changes nothing, a models change that restarts once and
-serves the new alias, a switch that fails and is rolled back (the switch is
-the handler, flushed in place), the Restart LiteLLM handler notified by a play, --check
+serves the new alias, a switch that fails and is rolled back, the Restart
+LiteLLM handler notified by a play, --check
 --diff with no secret printed, and a removal.
 
 Before 2.19, Ansible turns a templated string that looks like JSON into a
@@ -69,9 +69,9 @@ def test_the_short_sequence_on_an_older_ansible_core(host: Any, secrets: dict[st
     assert docker_events(host, since, "start") == 1
     served = [m["id"] for m in api(host, "GET", "/v1/models").json()["data"]]
     assert NEW_ALIAS["name"] in served
-    # The switch is the handler, flushed in place: when the new proxy does not
-    # come up in time (2 s; the canary may take its time), its rescue rolls
-    # back (handler failures are handled differently before 2.19).
+    # When the new proxy does not come up in time (2 s; the canary may take its
+    # time), live.yml's rescue rolls back (a rescue inside a handler would not
+    # run before 2.19: the switch is not a handler for that reason).
     failed = converge(
         {"litellm_startup_timeout": 2, "litellm_canary_timeout": 120, "litellm_rollback_timeout": 120},
         playbook=playbook,
