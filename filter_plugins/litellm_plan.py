@@ -674,6 +674,5 @@ class FilterModule:
             "litellm_observed": observed,
             "litellm_plan": plan,
             "litellm_record": record,
-            "litellm_restorable": restorable,
             "litellm_salt_key_differs": salt_key_differs,
         }
