@@ -173,6 +173,7 @@ class Bench:
         self.concurrency = [int(c) for c in args.concurrency.split(",")]
         self.model_counts = [int(c) for c in args.models.split(",") if c]
         self.host_counts = [int(c) for c in args.hosts.split(",") if c]
+        self.memory_workers = [int(c) for c in args.memory_workers.split(",")]
         self.settings = [s for s in SETTINGS if s in args.settings.split(";")] if args.settings else list(SETTINGS)
         self.out: Path = args.out
         self.results: dict[str, Any] = {"settings_tried": self.settings}
@@ -781,9 +782,9 @@ end
             say(f"  defaults vs {best} over the grid's {len(cells)} cells: {statistics.median(ratios):.3f}x")
 
     def memory(self) -> None:
-        say("8/8 memory from the container's cgroup, idle and at the peak of c=32 load, 1 and 2 workers")
+        say(f"8/8 memory from the container's cgroup, idle and at the peak of c=32 load, {self.memory_workers} workers")
         rows = []
-        for workers in (1, 2):
+        for workers in self.memory_workers:
             cgroup = self.deploy("1 worker" if workers == 1 else "2 workers")
             time.sleep(5)
             idle = cgroup.memory() / 2**20
@@ -852,6 +853,9 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--models", default="7,50,200", help="model counts to deploy")
     parser.add_argument("--hosts", default="1,2,4", help="test-host counts (empty: no host figures)")
+    parser.add_argument(
+        "--memory-workers", default="1,2", choices=["1,2", "1", "2"], help="worker counts of the memory phase"
+    )
     parser.add_argument("--settings", default="", help="settings to compare, separated by ; (default: all)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the results go (default bench/results)")
     args = parser.parse_args()
