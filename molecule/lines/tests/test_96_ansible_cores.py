@@ -2,8 +2,8 @@
 from its own virtual environment (tests/requirements/ansible-core-*.txt, made
 by tests/lib/setup.sh) with the ansible package's community.docker 4.8: a first
 deploy, a run that changes nothing, a models change that restarts once and
-serves the new alias, a switch that fails and is rolled back, the Restart
-LiteLLM handler notified by a play, --check
+serves the new alias, a switch that fails and is rolled back (on the oldest
+core), the Restart LiteLLM handler notified by a play, --check
 --diff with no secret printed, and a removal.
 
 Before 2.19, Ansible turns a templated string that looks like JSON into a
@@ -71,16 +71,12 @@ def test_the_short_sequence_on_an_older_ansible_core(host: Any, secrets: dict[st
     assert NEW_ALIAS["name"] in served
     # When the new proxy does not come up in time (2 s; the canary may take its
     # time), live.yml's rescue rolls back (a rescue inside a handler would not
-    # run before 2.19: the switch is not a handler for that reason).
-    failed = converge(
-        {"litellm_startup_timeout": 2, "litellm_canary_timeout": 120, "litellm_rollback_timeout": 120},
-        playbook=playbook,
-    )
-    assert failed.failed, f"ansible-core {core}: the switch did not fail"
-    assert leaked(failed.output, secrets) == []
-    assert "So the role rolled back to the previous config.yaml" in failed.output, failed.output[-3000:]
-    assert "The restored proxy answers again on port 4000." in failed.output
-    assert NEW_ALIAS["name"] in [m["id"] for m in api(host, "GET", "/v1/models").json()["data"]]
+    # run before 2.19: the switch is not a handler for that reason). On the
+    # oldest core only (three more proxy starts): the default scenario's
+    # rollback tests cover 2.19, and a block's rescue in an included file
+    # behaves alike on 2.16 to 2.19.
+    if core == CORES[0]:
+        rolled_back(host, secrets, core, playbook)
     # A play's task notifies the handler (handlers fail differently inside a
     # block before 2.19): the role changes nothing, the handler restarts once.
     since = now(host)
@@ -94,5 +90,20 @@ def test_the_short_sequence_on_an_older_ansible_core(host: Any, secrets: dict[st
     assert NEW_ALIAS["name"] in [m["id"] for m in api(host, "GET", "/v1/models").json()["data"]]
     assert step({"litellm_state": "absent"}).changed > 0
     assert run(host, f"docker ps -a --format '{{{{.Names}}}}' --filter name=^{CONTAINER}$", "docker ps").strip() == ""
-    sequence = "deploy, no change, models change, failed switch rolled back, handler, check diff, absent"
+    rollback = "failed switch rolled back, " if core == CORES[0] else ""
+    sequence = f"deploy, no change, models change, {rollback}handler, check diff, absent"
     report("ansible", f"ansible-core {core}: {sequence}", "all as on 2.19")
+
+
+def rolled_back(host: Any, secrets: dict[str, str], core: str, playbook: str) -> None:
+    """A switch whose new proxy does not answer in time is rolled back, and the
+    previous proxy (with the new alias) serves again."""
+    failed = converge(
+        {"litellm_startup_timeout": 2, "litellm_canary_timeout": 120, "litellm_rollback_timeout": 120},
+        playbook=playbook,
+    )
+    assert failed.failed, f"ansible-core {core}: the switch did not fail"
+    assert leaked(failed.output, secrets) == []
+    assert "So the role rolled back to the previous config.yaml" in failed.output, failed.output[-3000:]
+    assert "The restored proxy answers again on port 4000." in failed.output
+    assert NEW_ALIAS["name"] in [m["id"] for m in api(host, "GET", "/v1/models").json()["data"]]
