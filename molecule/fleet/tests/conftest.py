@@ -79,7 +79,7 @@ class Fleet:
         """A command of the manual's fleet section (docs/fleet.md), in the example's copy, with
         the vault password in ~/.vault-pass (HOME is the copy). Its output; or
         the running process (background); fails: it must fail."""
-        env = {**os.environ, "HOME": str(self.directory), "ANSIBLE_NOCOLOR": "1"}
+        env = {**os.environ, "HOME": str(self.directory), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_PIPELINING": "1"}
         env["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.posix.profile_tasks"
         if background:  # its output goes to a file: a pipe nobody reads would block it
             output = (self.directory / "background.out").open("w+")
@@ -150,7 +150,10 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
     )
     hosts = {
         "all": {
-            "vars": {"ansible_connection": "community.docker.docker", "ansible_become_method": "su"},
+            # The docker connection is root on the test hosts already: no become
+            # (the inventory's ansible_become overrides the plays' become: true),
+            # so pipelining works (su, the only become method they have, turns it off).
+            "vars": {"ansible_connection": "community.docker.docker", "ansible_become": False},
             "children": {
                 "litellm": {"hosts": {h: {"fleet_address": address(h)} for h in PROXIES}},
                 "balancer": {"hosts": {BALANCER: {"fleet_address": address(BALANCER)}}},
