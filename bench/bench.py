@@ -510,10 +510,10 @@ class Bench:
         directory.mkdir(exist_ok=True)
         (directory / "group_vars").unlink(missing_ok=True)
         (directory / "group_vars").symlink_to(DEMO / "inventory" / "group_vars")
-        # No sudo in the test hosts: root becomes root with su.
-        hosts = {
-            name: {"ansible_connection": "community.docker.docker", "ansible_become_method": "su"} for name in names
-        }
+        # The docker connection is root on the test hosts already: no become
+        # (the inventory's ansible_become overrides the play's become: true). They
+        # have no sudo, and su, their only become method, turns pipelining off.
+        hosts = {name: {"ansible_connection": "community.docker.docker", "ansible_become": False} for name in names}
         (directory / "hosts.yml").write_text(yaml.safe_dump({"litellm": {"hosts": hosts}}))
         return directory / "hosts.yml"
 
