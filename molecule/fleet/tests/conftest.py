@@ -131,6 +131,17 @@ def backend_status() -> dict[str, str]:
     return {row[1]: row[17] for row in rows if row[1] not in ("FRONTEND", "BACKEND")}
 
 
+def stop_by_hand(host: str) -> None:
+    """`docker stop litellm` on a host (crashed, or being repaired), until HAProxy sees it DOWN."""
+    on(host, "docker stop litellm")
+    wait_for(lambda: backend_status().get(host, "").startswith("DOWN"), 30, f"HAProxy to see {host} down")
+
+
+def started_at(host: str) -> str:
+    """When the host's proxy container last started."""
+    return on(host, "docker inspect -f '{{.State.StartedAt}}' litellm").stdout.strip()
+
+
 @pytest.fixture(scope="session")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
     directory = tmp_path_factory.mktemp("example") / "fleet"

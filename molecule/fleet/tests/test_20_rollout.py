@@ -1,6 +1,7 @@
-"""A rolling update under load through HAProxy: a config change (restart), then
-a new build of the image (recreate) while its tag moves again between the two
-hosts' turns. No request may fail; the figures go to reports/fleet.*."""
+"""A rolling update under load through HAProxy: a config change (restart) while
+one host is down (stopped by hand), then a new build of the image (recreate)
+while its tag moves again between the two hosts' turns. No request may fail;
+the figures go to reports/fleet.*."""
 
 from __future__ import annotations
 
@@ -10,7 +11,18 @@ import re
 import statistics
 import time
 
-from conftest import BALANCER, PROJECT, PROXIES, Fleet, all_up, on, publish_build, serving_digest, wait_for
+from conftest import (
+    BALANCER,
+    PROJECT,
+    PROXIES,
+    Fleet,
+    all_up,
+    on,
+    publish_build,
+    serving_digest,
+    stop_by_hand,
+    wait_for,
+)
 
 LOAD = "python3 /opt/load.py --key-file /root/master.key --out /tmp/load.json --stop /tmp/load.stop"
 
@@ -32,24 +44,38 @@ def stop_load() -> list[dict[str, object]]:
 
 
 def seconds_per_host(output: str) -> dict[str, float]:
-    """Each host's turn, from reading HAProxy's state of it to the end of 'Put
-    the host back', from profile_tasks' running total printed after each task header."""
+    """Each host's turn (update_host.yml), from reading HAProxy's state to the end
+    of enabling it again, from profile_tasks' running total printed after each
+    task header; the host is the one named in the turn's first result."""
     steps = [
-        (m[1], int(m[2]) * 3600 + int(m[3]) * 60 + float(m[4]))
+        (m[1], m[5], int(m[2]) * 3600 + int(m[3]) * 60 + float(m[4]))
         for m in re.finditer(
-            r"^(TASK \[[^\]]*\]|PLAY RECAP)[^\n]*\n(?:.*\n)*?.*?(\d+):(\d+):(\d+\.\d+) \*+\s*$", output, re.M
+            r"^(TASK \[[^\]]*\]|PLAY RECAP)[^\n]*\n(?:.*\n)*?.*?(\d+):(\d+):(\d+\.\d+) \*+\s*\n((?:.*\n){0,2})",
+            output,
+            re.M,
         )
     ]
-    starts = [t for (name, t) in steps if name.startswith("TASK [Read HAProxy's state of the host")]
-    ends = [steps[i + 1][1] for i, (name, _) in enumerate(steps[:-1]) if name.startswith("TASK [Put the host back")]
-    return {host: round(end - begin, 1) for host, begin, end in zip(PROXIES, starts, ends, strict=False)}
+    turns: dict[str, float] = {}
+    start: tuple[str, float] | None = None
+    for i, (name, after, at) in enumerate(steps[:-1]):
+        if name.startswith("TASK [Read HAProxy's state of every proxy host"):
+            host = re.search(r"\[(litellm-fleet-\d+)", after)
+            start = (host[1], at) if host else None
+        elif name.startswith("TASK [Enable the host in HAProxy once its health check passes") and start:
+            turns[start[0]] = round(steps[i + 1][2] - start[1], 1)
+            start = None
+    return turns
 
 
 def test_a_rolling_update_under_load_fails_no_request(deployed: Fleet) -> None:
     first_digest = serving_digest(PROXIES[0])
+    # The second host is down (stopped by hand): HAProxy sends everything to
+    # the first, which must not be drained before the second serves again.
+    stop_by_hand(PROXIES[1])
     start_load()
     try:
-        # 1. A config change: each host restarts, one at a time.
+        # 1. A config change: the host HAProxy sends nothing first, without a
+        # drain (the role starts it again), then the serving one.
         deployed.settings(litellm_cache_ttl=300)
         config_out = deployed.play("site.yml")
         # 2. A new build under the tag: each host is recreated. Once the first
@@ -70,6 +96,10 @@ def test_a_rolling_update_under_load_fails_no_request(deployed: Fleet) -> None:
     assert failed == [], f"{len(failed)} of {len(results)} requests failed, e.g. {failed[:3]}"
     assert {r["host"] for r in results} == set(PROXIES)
     assert "restarted for config.yaml" in config_out and "container recreated" in image_out
+    # The stopped host's turn came first, in the play for the hosts HAProxy sends nothing.
+    idle, serving = config_out.split("PLAY [Update the serving proxy hosts, one at a time]")
+    assert f"[{PROXIES[1]}]" in idle.split("PLAY [Update the proxy hosts HAProxy sends nothing")[1]
+    assert f"[{PROXIES[1]}]" not in serving and f"[{PROXIES[0]}]" in serving
     for host in PROXIES:
         assert "ttl: 300" in on(host, "cat /etc/litellm/config.yaml").stdout
         assert serving_digest(host) == new_digest != first_digest
