@@ -44,8 +44,8 @@ def stop_load() -> list[dict[str, object]]:
 
 
 def seconds_per_host(output: str) -> dict[str, float]:
-    """Each host's turn (update_host.yml), from reading HAProxy's state to the end
-    of enabling it again, from profile_tasks' running total printed after each
+    """Each host's turn (update_host.yml), from reading HAProxy's state to
+    HAProxy's health check passing again after the host was enabled, from profile_tasks' running total printed after each
     task header; the host is the one named in the turn's first result."""
     steps = [
         (m[1], m[5], int(m[2]) * 3600 + int(m[3]) * 60 + float(m[4]))
@@ -61,7 +61,7 @@ def seconds_per_host(output: str) -> dict[str, float]:
         if name.startswith("TASK [Read HAProxy's state of every proxy host"):
             host = re.search(r"\[(litellm-fleet-\d+)", after)
             start = (host[1], at) if host else None
-        elif name.startswith("TASK [Enable the host in HAProxy once its health check passes") and start:
+        elif name.startswith("TASK [Wait until HAProxy's health check has passed again") and start:
             turns[start[0]] = round(steps[i + 1][2] - start[1], 1)
             start = None
     return turns
