@@ -44,9 +44,10 @@ def stop_load() -> list[dict[str, object]]:
 
 
 def seconds_per_host(output: str) -> dict[str, float]:
-    """Each host's turn (update_host.yml), from reading HAProxy's state to
-    HAProxy's health check passing again after the host was enabled, from profile_tasks' running total printed after each
-    task header; the host is the one named in the turn's first result."""
+    """Each host's turn (update_host.yml), from reading HAProxy's state to its
+    health check passing again after the host was enabled, from profile_tasks'
+    running total printed after each task header; the host is the one named in
+    the turn's first result."""
     steps = [
         (m[1], m[5], int(m[2]) * 3600 + int(m[3]) * 60 + float(m[4]))
         for m in re.finditer(
