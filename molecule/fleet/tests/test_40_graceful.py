@@ -24,12 +24,14 @@ def test_a_stream_in_flight_survives_a_restart(deployed: Fleet) -> None:
     # A config change on this host alone, by the role itself (no drain).
     deployed.settings(litellm_cache_ttl=120)
     run = deployed.play(str(PROJECT / "molecule" / "fleet" / "role.yml"), "--limit", HOST, background=True)
-    # Once the canary serves, a 25 s stream straight to the live proxy (HAProxy
+    # Once the canary serves, a 30 s stream straight to the live proxy (HAProxy
     # would drain the host first): the restart comes while it runs, and
-    # LiteLLM has 30 s (GRACEFUL_SHUTDOWN_TIMEOUT) to finish it.
+    # LiteLLM has 30 s (GRACEFUL_SHUTDOWN_TIMEOUT) from its SIGTERM to finish
+    # it, which is always after the stream's end (a shorter stream could end
+    # before a slow recreate's SIGTERM: seen once with 25 s, 2 s early).
     wait_for(canary_ready, 120, "the role's canary")
     body = json.dumps(
-        {"model": "claude-sonnet-4", "stream": True, "messages": [{"role": "user", "content": "[standin:slow=25] hi"}]}
+        {"model": "claude-sonnet-4", "stream": True, "messages": [{"role": "user", "content": "[standin:slow=30] hi"}]}
     )
     on(BALANCER, "rm -f /tmp/stream.out /tmp/stream.end; cat > /tmp/stream.json", stdin=body)
     curl = (

@@ -23,7 +23,8 @@ def test_the_last_serving_host_is_never_drained(deployed: Fleet) -> None:
     assert started_at(SECOND) == before
     # The downtime accepted: the last serving host is drained and updated.
     out = deployed.play("site.yml", "--limit", SECOND, "-e", "fleet_accept_downtime=true")
-    assert "restarted for config.yaml" in out
+    assert "Not draining" not in out
+    assert "ttl: 240" in on(SECOND, "cat /etc/litellm/config.yaml").stdout
     # The whole fleet: the stopped host first (the role starts it again), then the other.
     deployed.play("site.yml")
     wait_for(all_up, 30, "HAProxy to see every host up")
