@@ -28,10 +28,15 @@ def test_a_stream_in_flight_survives_a_restart(deployed: Fleet) -> None:
     # would drain the host first): the restart comes while it runs, and
     # LiteLLM has 30 s (GRACEFUL_SHUTDOWN_TIMEOUT) from its SIGTERM to finish
     # it, which is always after the stream's end (a shorter stream could end
-    # before a slow recreate's SIGTERM: seen once with 25 s, 2 s early).
+    # before a slow recreate's SIGTERM: seen once with 25 s, 2 s early). A
+    # prompt of its own: the fleet's Redis cache would answer a repeated one at once.
     wait_for(canary_ready, 120, "the role's canary")
     body = json.dumps(
-        {"model": "claude-sonnet-4", "stream": True, "messages": [{"role": "user", "content": "[standin:slow=30] hi"}]}
+        {
+            "model": "claude-sonnet-4",
+            "stream": True,
+            "messages": [{"role": "user", "content": f"[standin:slow=30] in flight {time.time_ns()}"}],
+        }
     )
     on(BALANCER, "rm -f /tmp/stream.out /tmp/stream.end; cat > /tmp/stream.json", stdin=body)
     curl = (

@@ -5,6 +5,7 @@ update_host.yml, filter_plugins/fleet_rollout.py)."""
 from __future__ import annotations
 
 import json
+import time
 
 from conftest import BALANCER, KEY_FILE, PROXIES, Fleet, all_up, backend_status, on, started_at, stop_by_hand, wait_for
 
@@ -47,12 +48,10 @@ def test_a_host_rolled_back_goes_back_into_haproxy_and_the_rollout_stops(deploye
 
 
 def test_a_drain_that_times_out_puts_the_host_back_and_stops(deployed: Fleet) -> None:
-    # A 30 s stream through HAProxy holds a session on one host.
-    body = {
-        "model": "claude-sonnet-4",
-        "stream": True,
-        "messages": [{"role": "user", "content": "[standin:slow=30] hi"}],
-    }
+    # A 30 s stream through HAProxy holds a session on one host (a prompt of
+    # its own: the fleet's Redis cache would answer a repeated one at once).
+    prompt = f"[standin:slow=30] held through a drain {time.time_ns()}"
+    body = {"model": "claude-sonnet-4", "stream": True, "messages": [{"role": "user", "content": prompt}]}
     on(BALANCER, "rm -f /tmp/slow.*; cat > /tmp/slow.json", stdin=json.dumps(body))
     curl = (
         f'curl -sN -D /tmp/slow.head -H "Authorization: Bearer $(cat {KEY_FILE})" -H Content-Type:application/json'
