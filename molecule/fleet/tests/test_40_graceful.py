@@ -43,9 +43,12 @@ def test_a_stream_in_flight_survives_a_restart(deployed: Fleet) -> None:
         f'curl -sN -H "Authorization: Bearer $(cat {KEY_FILE})" -H Content-Type:application/json'
         f" -d @/tmp/stream.json {proxy_url(HOST)}/v1/chat/completions > /tmp/stream.out"
     )
+    # The stream runs from its request on: the old proxy accepted it (the new
+    # one starts only once the old one has stopped), and the restart's SIGTERM
+    # may come before its first chunk does (seen in a full run).
+    begun = time.time()
     on(BALANCER, f"setsid nohup bash -c '{curl}; date +%s.%N > /tmp/stream.end' >/dev/null 2>&1 < /dev/null &")
     wait_for(lambda: "data:" in on(BALANCER, "cat /tmp/stream.out", check=False).stdout, 30, "the stream's first chunk")
-    begun = time.time()
     assert run.wait(timeout=300) == 0, (deployed.directory / "background.out").read_text()[-3000:]
     wait_for(lambda: on(BALANCER, "test -s /tmp/stream.end", check=False).returncode == 0, 90, "the stream's end")
     ended = float(on(BALANCER, "cat /tmp/stream.end").stdout)
@@ -58,7 +61,7 @@ def test_a_stream_in_flight_survives_a_restart(deployed: Fleet) -> None:
     # Docker sent SIGTERM while the stream ran, and the proxy stopped after it ended.
     events = on(
         HOST,
-        f"docker events --since {begun:.0f} --until {time.time():.0f} --filter event=kill"
+        f"docker events --since {int(begun)} --until {time.time():.0f} --filter event=kill"
         " --format '{{.Actor.Attributes.name}} {{.TimeNano}} {{.Actor.Attributes.signal}}'",
     ).stdout
     kills = [line.split()[1:] for line in events.splitlines() if line.startswith("litellm ")]
