@@ -82,6 +82,9 @@ def test_a_rolling_update_under_load_fails_no_request(deployed: Fleet) -> None:
         # 2. A new build under the tag: each host is recreated. Once the first
         # host serves it, the tag moves again: the second host must still get
         # the build the first play resolved.
+        # Both hosts serve again (exactly UP), so both are in the serving play,
+        # in inventory order: the first host's new build comes first.
+        wait_for(all_up, 30, "HAProxy to see every host up")
         new_digest = publish_build("rollout-1")
         run = deployed.play("site.yml", background=True)
         wait_for(lambda: serving_digest(PROXIES[0]) == new_digest, 300, "the first host's new build")
