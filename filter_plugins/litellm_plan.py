@@ -1,6 +1,6 @@
 """What a run does, decided from what it observed and what it rendered.
 
-Pure functions: tasks/observe.yml, tasks/candidate.yml and tasks/plan.yml
+Pure functions: tasks/observe.yml, tasks/candidate.yml, tasks/decide.yml and tasks/prepare.yml
 call them, the unit tests (tests/unit/test_plan.py, test_observe.py)
 in-process, case by case.
 
@@ -331,6 +331,62 @@ def plan(
         "stale": stale,
         "restore": restore,
     }
+
+
+def outcome(
+    plan: Mapping[str, Any] | None,
+    observed: Mapping[str, Any] | None,
+    docker: Mapping[str, Any],
+    changed: Sequence[str],
+    removed: Sequence[str],
+    build: Mapping[str, Any] | None,
+    directory_needed: bool,
+    record_plan: Mapping[str, Any],
+) -> dict[str, Any]:
+    """litellm_plan, the public fact that says what a run of the role does on
+    the host (tasks_from: plan says it without doing it; examples/fleet drains
+    and updates only the hosts whose `changes` is true): `changes` (the run
+    changes anything: a container, a file, Docker's service), `action` (the
+    plan's, '' when Docker does not answer), `files` (the files that change)
+    `reasons` (why, in words) and `summary` (one line of them). docker: {answers, enabled} of Docker
+    Engine; plan and observed are None when Docker did not answer; build is
+    what the image holds ({} when it is not on the host: a run pulls it);
+    directory_needed: the directory or its marker is not as the role makes
+    it; record_plan: record()'s answer ({} when Docker did not answer)."""
+    reasons: list[str] = []
+    if not _flag(docker.get("answers")):
+        reasons.append("Docker Engine does not answer (a run starts it)")
+    elif not _flag(docker.get("enabled")):
+        reasons.append("Docker Engine is not enabled at boot")
+    if plan is None or observed is None:
+        return _said("", [], reasons)
+    action = str(plan.get("action") or "none")
+    reasons += {
+        "none": [],
+        "create": ["no LiteLLM container yet"],
+        "recreate": ["the container's image, settings or environment change"],
+        "restart": ["the proxy restarts for the changed files"],
+    }[action]
+    if not build:
+        reasons.append("the image is not on the host (a run pulls it)")
+    if changed:
+        reasons.append("files change: " + ", ".join(changed))
+    if removed:
+        reasons.append("files no longer used are removed: " + ", ".join(removed))
+    if observed.get("container") and not observed.get("serving") and action == "none":
+        reasons.append("the proxy does not serve (a run starts it or waits for it)")
+    if observed.get("canary") or observed.get("previous"):
+        reasons.append("containers of an interrupted run are left")
+    if directory_needed and not changed:
+        reasons.append("the directory is not as the role makes it")
+    if record_plan.get("write") or record_plan.get("remove"):
+        reasons.append("the record of what serves is not up to date")
+    return _said(action, changed, reasons)
+
+
+def _said(action: str, changed: Sequence[str], reasons: list[str]) -> dict[str, Any]:
+    summary = ("a run would change: " + "; ".join(reasons)) if reasons else "a run would change nothing"
+    return {"changes": bool(reasons), "action": action, "files": list(changed), "reasons": reasons, "summary": summary}
 
 
 # --- the container, defined once -----------------------------------------------
@@ -672,6 +728,7 @@ class FilterModule:
             "litellm_container_summary": container_summary,
             "litellm_mounted": mounted,
             "litellm_observed": observed,
+            "litellm_outcome": outcome,
             "litellm_plan": plan,
             "litellm_record": record,
             "litellm_salt_key_differs": salt_key_differs,

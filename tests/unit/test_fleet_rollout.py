@@ -97,5 +97,22 @@ def test_a_stop_names_every_other_server_and_how_to_go_on() -> None:
     assert "(the others: none)" in rollout.fleet_drain(stat({"a": "UP"}), "litellm", "a")["stop"]
 
 
+GROUPS = [
+    ("nothing to change, serving", {"a": "UP", "b": "UP"}, "a", False, "unchanged"),
+    ("nothing to change, down", {"a": "DOWN", "b": "UP"}, "a", False, "unchanged"),
+    ("nothing to change (text, before ansible-core 2.19)", {"a": "UP"}, "a", "False", "unchanged"),
+    ("changes, serving", {"a": "UP", "b": "UP"}, "a", True, "serving"),
+    ("changes, draining", {"a": "DRAIN", "b": "UP"}, "a", True, "serving"),
+    ("changes, down", {"a": "DOWN", "b": "UP"}, "a", True, "idle"),
+    ("changes, in maintenance", {"a": "MAINT", "b": "UP"}, "a", True, "idle"),
+    ("changes, not yet a server of HAProxy's", {"b": "UP"}, "a", "True", "idle"),
+]
+
+
+@pytest.mark.parametrize(("servers", "host", "changes", "group"), [c[1:] for c in GROUPS], ids=[c[0] for c in GROUPS])
+def test_the_rolling_play_a_host_goes_to(servers: dict[str, str], host: str, changes: Any, group: str) -> None:
+    assert rollout.fleet_group(stat(servers), "litellm", host, changes) == group
+
+
 def test_the_filters_ansible_loads() -> None:
-    assert set(rollout.FilterModule().filters()) == {"fleet_servers", "fleet_serves", "fleet_drain"}
+    assert set(rollout.FilterModule().filters()) == {"fleet_servers", "fleet_serves", "fleet_drain", "fleet_group"}

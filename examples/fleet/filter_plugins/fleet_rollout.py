@@ -55,6 +55,20 @@ def fleet_drain(stat: str, backend: str, host: str, accept_downtime: bool = Fals
     return result
 
 
+def fleet_group(stat: str, backend: str, host: str, changes: Any) -> str:
+    """The rolling play a host goes to: `unchanged` (the role's plan changes
+    nothing on it: no drain, no update), `idle` (HAProxy sends it nothing:
+    updated first, without a drain) or `serving`."""
+    if not (changes is True or str(changes).strip().lower() == "true"):
+        return "unchanged"
+    return "serving" if fleet_serves(fleet_servers(stat, backend).get(host, "")) else "idle"
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
-        return {"fleet_servers": fleet_servers, "fleet_serves": fleet_serves, "fleet_drain": fleet_drain}
+        return {
+            "fleet_servers": fleet_servers,
+            "fleet_serves": fleet_serves,
+            "fleet_drain": fleet_drain,
+            "fleet_group": fleet_group,
+        }
