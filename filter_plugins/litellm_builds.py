@@ -232,6 +232,7 @@ def image_state(
     looked_up: Any,
     container: Mapping[str, Any],
     look_probe: Any,
+    reference: str = "",
 ) -> dict[str, Any]:
     """What image.yml needs to know, from what was asked so far: found, the
     host look's images for litellm_image's reference; pulled and looked_up,
@@ -240,11 +241,13 @@ def image_state(
     host look's probe of an image already on the host (None when none).
 
     pull: litellm_image_pull asks for a pull ("missing": the look did not find
-    it); look_up: neither the pull nor the look gave the image; image: the
-    image ({} when it is not on the host); labels_current: the container runs
-    this very image and its labels were written for it (labels copied onto
-    another container say nothing); look_probed: the host look probed this
-    very image; probe_needed: the image is here and neither says what it holds."""
+    it; "always": unless `reference`, litellm_image, names a digest the look
+    found, since a digest always names the same image); look_up: neither the
+    pull nor the look gave the image; image: the image ({} when it is not on
+    the host); labels_current: the container runs this very image and its
+    labels were written for it (labels copied onto another container say
+    nothing); look_probed: the host look probed this very image;
+    probe_needed: the image is here and neither says what it holds."""
     pulled_image = _result(pulled).get("image") or {}
     images = list(_result(looked_up).get("images") or [])
     image = pulled_image or (found[0] if len(found) == 1 else (images[0] if images else {}))
@@ -259,7 +262,7 @@ def image_state(
     look = _result(look_probe)
     look_probed = bool(look) and look.get("image") == image_id
     return {
-        "pull": pull_mode != "never" and (pull_mode == "always" or len(found) != 1),
+        "pull": pull_mode != "never" and (len(found) != 1 or (pull_mode == "always" and "@sha256:" not in reference)),
         "look_up": not pulled_image and len(found) != 1,
         "image": dict(image),
         "labels": labels,

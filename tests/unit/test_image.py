@@ -42,8 +42,10 @@ def state(
     looked_up: Any = None,
     container: dict[str, Any] | None = None,
     look: Any = None,
+    reference: str = "",
 ) -> dict[str, Any]:
-    return builds.image_state(found if found is not None else [IMAGE], pull, pulled, looked_up, container or {}, look)
+    found = found if found is not None else [IMAGE]
+    return builds.image_state(found, pull, pulled, looked_up, container or {}, look, reference)
 
 
 NEW, NONE = "sha256:new", ""
@@ -54,6 +56,21 @@ STATES = [
     ("the container runs it with its labels", state(container=RUNS_IT), (False, False, NEW, True, False, False)),
     ("pull always", state(pull="always", container=RUNS_IT), (True, False, NEW, True, False, False)),
     ("never pulled", state(pull="never", container=RUNS_IT), (False, False, NEW, True, False, False)),
+    (
+        "pull always, a digest already here: the same image, no pull",
+        state(pull="always", container=RUNS_IT, reference=f"{REPO}@sha256:d1"),
+        (False, False, NEW, True, False, False),
+    ),
+    (
+        "pull always, a digest not here",
+        state(found=[], pull="always", reference=f"{REPO}@sha256:d1"),
+        (True, True, NONE, False, False, False),
+    ),
+    (
+        "pull always, a tag here: it may have moved",
+        state(pull="always", container=RUNS_IT, reference=f"{REPO}:main-stable"),
+        (True, False, NEW, True, False, False),
+    ),
     ("no container", state(), (False, False, NEW, False, False, True)),
     ("the look probed it", state(look=probe_run(image=NEW)), (False, False, NEW, False, True, False)),
     (
