@@ -61,6 +61,8 @@ MANAGED_ENV = frozenset(
         "REQUESTS_CA_BUNDLE",
         "REDIS_PASSWORD",
         "REDIS_SSL",
+        "REDIS_USERNAME",
+        "REDIS_SSL_CA_CERTS",
         "GRACEFUL_SHUTDOWN_TIMEOUT",
     ]
 )
@@ -109,6 +111,8 @@ IMAGE_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@-]*")
 SIZE = re.compile(r"[0-9]+[kmg]")
 MEMORY = re.compile(r"([0-9]+[bkmg]?|auto)?")
 DURATION = re.compile(r"[0-9]+(ms|s|m|h)")
+# Redis ACL user names the role accepts (Redis allows more; these need no quoting).
+REDIS_USER = re.compile(r"[A-Za-z0-9._-]{1,64}")
 NO_PROXY_ITEM = re.compile(r"[A-Za-z0-9.*:/_\[\]-]+")
 # The role's string variables (besides the secrets), which templates and
 # modules use as strings: anything else is refused before it reaches them.
@@ -131,6 +135,8 @@ STRING_VARS = (
     "litellm_aws_region_name",
     "litellm_bedrock_runtime_endpoint",
     "litellm_redis_host",
+    "litellm_redis_username",
+    "litellm_redis_ca_certificate",
 )
 # Host names (RFC 1123) and IPv4 addresses; IPv6 is checked with ipaddress.
 _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -434,9 +440,19 @@ def _check_redis(v: Mapping[str, Any], errors: list[str]) -> None:
     if ttl is None or ttl < 1:
         errors.append("litellm_cache_ttl must be a whole number of seconds, at least 1")
     if not host:
-        for name in ("litellm_cache", "litellm_redis_password"):
+        for name in ("litellm_cache", "litellm_redis_password", "litellm_redis_username"):
             if v.get(name):
-                errors.append(f"{name} needs litellm_redis_host (the response cache and the password are Redis')")
+                errors.append(f"{name} needs litellm_redis_host (the response cache and the sign-in are Redis')")
+    username = v.get("litellm_redis_username") or ""
+    if not isinstance(username, str) or (username and not REDIS_USER.fullmatch(username)):
+        errors.append("litellm_redis_username must be empty (Redis's default user) or 1-64 letters, digits and ._-")
+    elif username and not v.get("litellm_redis_password"):
+        errors.append("litellm_redis_username needs litellm_redis_password (an ACL user signs in with both)")
+    ca = v.get("litellm_redis_ca_certificate") or ""
+    if not isinstance(ca, str) or (ca and PEM_CERT not in ca):
+        errors.append("litellm_redis_ca_certificate must be empty or PEM certificates")
+    elif ca and v.get("litellm_redis_ssl") is not True:
+        errors.append("litellm_redis_ca_certificate needs litellm_redis_ssl: true (it checks Redis's TLS certificate)")
 
 
 def _ip(value: str) -> bool:

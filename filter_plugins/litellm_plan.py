@@ -147,6 +147,7 @@ FILE_MODES = {
     "tls.crt": "0644",
     "tls.key": "",
     "ca-bundle.pem": "0644",
+    "redis-ca.pem": "0644",
 }
 
 

@@ -315,6 +315,9 @@ def test_hostile_redis_settings(
     check("litellm_redis_*", v)
 
 
+PEM_CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
+
 @pytest.mark.parametrize(
     ("change", "refused"),
     [
@@ -323,6 +326,25 @@ def test_hostile_redis_settings(
         ({"litellm_redis_password": "fz-pass-zf9"}, "litellm_redis_password needs litellm_redis_host"),
         ({"litellm_redis_host": "redis:6379"}, "litellm_redis_host must be"),
         ({"litellm_redis_host": "r", "litellm_redis_port": 0}, "litellm_redis_port must be"),
+        ({"litellm_redis_username": "litellm"}, "litellm_redis_username needs litellm_redis_host"),
+        (
+            {"litellm_redis_host": "r", "litellm_redis_username": "litellm", "litellm_redis_password": "fz-pass-zf9"},
+            "",
+        ),
+        ({"litellm_redis_host": "r", "litellm_redis_username": "lite llm"}, "litellm_redis_username must be"),
+        ({"litellm_redis_host": "r", "litellm_redis_username": "litellm"}, "litellm_redis_username needs"),
+        (
+            {"litellm_redis_host": "r", "litellm_redis_ssl": True, "litellm_redis_ca_certificate": PEM_CA},
+            "",
+        ),
+        (
+            {"litellm_redis_host": "r", "litellm_redis_ca_certificate": PEM_CA},
+            "litellm_redis_ca_certificate needs litellm_redis_ssl",
+        ),
+        (
+            {"litellm_redis_host": "r", "litellm_redis_ssl": True, "litellm_redis_ca_certificate": "not a PEM"},
+            "litellm_redis_ca_certificate must be",
+        ),
         ({"litellm_stop_timeout": 10}, "litellm_stop_timeout must be a whole number of at least 11"),
     ],
 )

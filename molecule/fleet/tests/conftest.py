@@ -37,6 +37,9 @@ REPO = f"{BALANCER}:5000/berriai/litellm"
 LOCAL_REPO = "127.0.0.1:5000/berriai/litellm"
 # TEST-ONLY.
 REDIS_PASSWORD = "redis-TEST-ONLY-5f0c2a9e7d1b"  # noqa: S105
+REDIS_ADMIN_PASSWORD = "redis-admin-TEST-ONLY-93be0c41"  # noqa: S105
+# Where the fleet's CA certificate is on the balancer (for curl, redis-cli, load.py).
+CA_FILE = "/root/fleet-ca.pem"
 LIMITED = {"name": "claude-limited", "model": "us.anthropic.claude-haiku-5-5", "rpm": 6}
 TEST_VARS: dict[str, Any] = {
     "litellm_image": f"{REPO}:main-stable",
@@ -64,6 +67,28 @@ def on(host: str, command: str, check: bool = True, stdin: str | None = None) ->
 
 def address(host: str) -> str:
     return docker("inspect", "-f", '{{(index .NetworkSettings.Networks "litellm-fleet").IPAddress}}', host).strip()
+
+
+def openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def make_certificates(directory: Path, balancer_address: str) -> str:
+    """A TEST-ONLY CA and the balancer's certificate (for its name and
+    address: HAProxy and Redis present it), in the inventory's certs/ as the
+    example expects them. Returns the balancer's key (PEM), for the vault."""
+    directory.mkdir(parents=True, exist_ok=True)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-subj", "/CN=TEST-ONLY fleet CA",
+            "-days", "2", "-out", "ca.crt", cwd=directory)  # fmt: skip
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "balancer.key", "-subj", f"/CN={BALANCER}",
+            "-out", "balancer.csr", cwd=directory)  # fmt: skip
+    (directory / "san.ext").write_text(f"subjectAltName=DNS:{BALANCER},IP:{balancer_address}\n")
+    openssl("x509", "-req", "-in", "balancer.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+            "-days", "2", "-extfile", "san.ext", "-out", "balancer.crt", cwd=directory)  # fmt: skip
+    key = (directory / "balancer.key").read_text()
+    for name in ("ca.key", "balancer.key", "balancer.csr", "san.ext", "ca.srl"):
+        (directory / name).unlink(missing_ok=True)
+    return key
 
 
 def changed_count(recap: str) -> dict[str, int]:
@@ -150,7 +175,9 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
     vault = VaultLib([("default", VaultSecret(password))])
     secrets = yaml.safe_load(vault.decrypt((RESOURCES / "vault.yml").read_bytes()))
     secrets = {k: v for k, v in secrets.items() if k.startswith("litellm_")} | {
-        "litellm_redis_password": REDIS_PASSWORD
+        "litellm_redis_password": REDIS_PASSWORD,
+        "fleet_redis_admin_password": REDIS_ADMIN_PASSWORD,
+        "fleet_tls_key": make_certificates(directory / "inventory" / "certs", address(BALANCER)),
     }
     (directory / ".vault-pass").write_bytes(password + b"\n")
     (directory / ".vault-pass").chmod(0o600)
@@ -174,6 +201,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
     (directory / "inventory" / "hosts.yml").write_text(yaml.safe_dump(hosts))
     (directory / "inventory" / "group_vars" / "litellm" / "test.yml").write_text(yaml.safe_dump(TEST_VARS))
     on(BALANCER, f"umask 077; cat > {KEY_FILE}", stdin=secrets["litellm_master_key"])
+    on(BALANCER, f"cat > {CA_FILE}", stdin=(directory / "inventory" / "certs" / "ca.crt").read_text())
     return Fleet(directory, secrets)
 
 

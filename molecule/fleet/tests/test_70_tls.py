@@ -1,0 +1,142 @@
+"""No key in clear text on the fleet's network: clients reach HAProxy over
+TLS only, the proxies publish only on their fleet_address, and Redis speaks
+TLS only, to LiteLLM's own ACL user, which may not run CONFIG (examples/fleet:
+balancer.yml, group_vars). What TLS costs goes to reports/fleet.*."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+
+from conftest import (
+    BALANCER,
+    CA_FILE,
+    KEY_FILE,
+    PROJECT,
+    PROXIES,
+    REDIS_ADMIN_PASSWORD,
+    REDIS_PASSWORD,
+    Fleet,
+    address,
+    on,
+)
+
+USER = "litellm"  # group_vars/all: litellm_redis_username
+
+
+def redis(*words: str, user: str = USER, password: str = REDIS_PASSWORD, tls: bool = True) -> str:
+    """redis-cli on the balancer, to its fleet_address, as a user (the password in the environment)."""
+    target = f"--tls --cacert {CA_FILE} " if tls else ""
+    command = f"REDISCLI_AUTH={password} redis-cli {target}-h {address(BALANCER)} -p 6379 --user {user} "
+    return on(BALANCER, command + " ".join(words) + " 2>&1", check=False).stdout.strip()
+
+
+def curl(url: str, *options: str) -> tuple[int, str]:
+    result = on(
+        BALANCER,
+        f"curl -sS -o /dev/null -w '%{{http_code}}' --max-time 10 {' '.join(options)}"
+        f' -H "Authorization: Bearer $(cat {KEY_FILE})" {url}/v1/models',
+        check=False,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_clients_reach_haproxy_over_tls_only(deployed: Fleet) -> None:
+    tls = f"https://{address(BALANCER)}:4000"
+    assert curl(tls, "--cacert", CA_FILE) == (0, "200")
+    # The certificate is checked: without the fleet's CA curl refuses it.
+    code, said = curl(tls)
+    assert code != 0 and "certificate" in said
+    # Plain HTTP on the network address gets no HTTP answer.
+    code, said = curl(f"http://{address(BALANCER)}:4000")
+    assert code != 0 or said.startswith("400"), said
+    # The plain frontend is the balancer's loopback only.
+    assert curl("http://127.0.0.1:4000") == (0, "200")
+
+
+def test_the_proxies_publish_only_on_their_fleet_address(deployed: Fleet) -> None:
+    for host in PROXIES:
+        published = json.loads(on(host, "docker inspect -f '{{json .HostConfig.PortBindings}}' litellm").stdout)
+        assert published == {"4000/tcp": [{"HostIp": address(host), "HostPort": "4000"}]}
+        assert on(host, "curl -s --max-time 5 http://127.0.0.1:4000/health/liveliness", check=False).returncode != 0
+        env = on(host, "docker exec litellm env").stdout
+        assert f"REDIS_USERNAME={USER}" in env and "REDIS_SSL=True" in env
+        assert "REDIS_SSL_CA_CERTS=/app/redis-ca.pem" in env
+        assert "BEGIN CERTIFICATE" in on(host, "docker exec litellm cat /app/redis-ca.pem").stdout
+
+
+def test_redis_speaks_tls_only_and_litellm_s_user_may_not_run_config(deployed: Fleet) -> None:
+    assert redis("PING") == "PONG"
+    assert "NOPERM" in redis("CONFIG", "GET", "maxmemory")
+    assert "NOPERM" in redis("FLUSHALL")
+    # The default user is off; there is no plain listener.
+    assert "WRONGPASS" in redis("PING", user="default")
+    assert "PONG" not in redis("PING", tls=False)
+    # The operators' user may.
+    assert "maxmemory" in redis("CONFIG", "GET", "maxmemory", user="admin", password=REDIS_ADMIN_PASSWORD)
+
+
+def latencies(prefix: str, tls: bool, count: int = 150) -> list[float]:
+    """count chat completions, one at a time, to HAProxy: plain HTTP on its
+    loopback, or TLS on its fleet_address (a new connection each, as
+    load.py's clients make)."""
+    target = f" --tls-address {address(BALANCER)} --cacert {CA_FILE}" if tls else ""
+    on(
+        BALANCER,
+        f"python3 /opt/load.py --key-file {KEY_FILE} --out /tmp/latency.json --stop /tmp/latency.stop"
+        f" --workers 1 --pause 0 --max-requests {count} --max-seconds 120 --prefix '{prefix}'{target}",
+    )
+    results = json.loads(on(BALANCER, "cat /tmp/latency.json").stdout)
+    assert {r["status"] for r in results} == {200}
+    return sorted(float(r["seconds"]) * 1000 for r in results)
+
+
+def test_what_tls_costs_a_request(deployed: Fleet) -> None:
+    # Alternating rounds, each with prompts of its own (Redis's cache would
+    # answer a repeated one): the same stand-in work behind both.
+    rounds: dict[str, list[float]] = {"plain": [], "tls": []}
+    for number in range(2):
+        for name in rounds:
+            rounds[name] += latencies(f"cost {name} {number} {time.time_ns()}", name == "tls")
+    figures = {
+        name: {
+            "p50_ms": round(statistics.median(values), 1),
+            "p99_ms": round(sorted(values)[int(len(values) * 0.99) - 1], 1),
+        }
+        for name, values in rounds.items()
+    }
+    assert all(len(values) == 300 for values in rounds.values())
+    write_report(figures)
+
+
+def test_litellm_s_redis_user_was_never_refused_a_command(deployed: Fleet) -> None:
+    # Redis's ACL LOG: every denial of a command, key or channel, and every
+    # failed sign-in. Only the sign-ins of test_50's wrong password may be
+    # there: anything else means LiteLLM needs a command its user may not run.
+    log = redis("ACL", "LOG", "128", user="admin", password=REDIS_ADMIN_PASSWORD).splitlines()
+    reasons = [log[i + 1] for i, line in enumerate(log[:-1]) if line == "reason"]
+    assert set(reasons) <= {"auth"}, "\n".join(log)
+
+
+def write_report(figures: dict[str, dict[str, float]]) -> None:
+    if os.environ.get("LITELLM_FULL_RUN") != "1":
+        return
+    path = PROJECT / "reports" / "fleet.json"
+    report = json.loads(path.read_text()) if path.exists() else {}
+    report["tls"] = figures
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    lines = [
+        "",
+        "What TLS at HAProxy costs a chat completion (300 requests each way, one at a time, a new connection"
+        " each, alternating rounds in the same run; Redis is reached over TLS in both):",
+        "",
+        "| clients reach HAProxy over | p50 | p99 |",
+        "|---|---|---|",
+        f"| plain HTTP (balancer's loopback) | {figures['plain']['p50_ms']} ms | {figures['plain']['p99_ms']} ms |",
+        f"| TLS (fleet_address) | {figures['tls']['p50_ms']} ms | {figures['tls']['p99_ms']} ms |",
+    ]
+    markdown = PROJECT / "reports" / "fleet.md"
+    text = markdown.read_text().split("\nWhat TLS at HAProxy costs")[0].rstrip("\n") + "\n"
+    markdown.write_text(text + "\n".join(lines) + "\n")
