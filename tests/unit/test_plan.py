@@ -260,6 +260,7 @@ def test_only_the_tls_key_follows_the_images_user(build: dict, labels: dict | No
         "litellm.env": {"gid": 0, "mode": "0600"},
         "tls.crt": {"gid": 0, "mode": "0644"},
         "ca-bundle.pem": {"gid": 0, "mode": "0644"},
+        "redis-ca.pem": {"gid": 0, "mode": "0644"},
     }
 
 
