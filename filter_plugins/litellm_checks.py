@@ -63,6 +63,7 @@ MANAGED_ENV = frozenset(
         "REDIS_SSL",
         "REDIS_USERNAME",
         "REDIS_SSL_CA_CERTS",
+        "PROMETHEUS_MULTIPROC_DIR",
         "GRACEFUL_SHUTDOWN_TIMEOUT",
     ]
 )

@@ -252,16 +252,24 @@ def workers(num_workers: Any, facts: Mapping[str, Any]) -> int:
     return 1
 
 
-def memory_limit(setting: str, worker_count: int, read_only: bool, tmpfs: Mapping[str, str], per_process: int) -> str:
+def memory_limit(
+    setting: str,
+    worker_count: int,
+    read_only: bool,
+    tmpfs: Mapping[str, str],
+    per_process: int,
+    metrics_tmpfs: Mapping[str, str] | None = None,
+) -> str:
     """Docker's memory limit: litellm_memory_limit as given, or for auto
     `per_process` MB (vars/main.yml) for each process (the workers, and
-    uvicorn's supervisor beside two or more) plus the read-only tmpfs mounts'
-    sizes, which count against the limit too."""
+    uvicorn's supervisor beside two or more) plus the sizes of the tmpfs
+    mounts (the read-only ones, the metrics one), which count against the
+    limit too."""
     if setting != "auto":
         return setting
     processes = worker_count + (1 if worker_count > 1 else 0)
-    mounts = sum(_whole(size.rstrip("m")) for size in tmpfs.values()) if read_only else 0
-    return f"{int(per_process) * processes + mounts}m"
+    mounts = {**(tmpfs if _flag(read_only) else {}), **(metrics_tmpfs or {})}
+    return f"{int(per_process) * processes + sum(_whole(size.rstrip('m')) for size in mounts.values())}m"
 
 
 def changed_files(
@@ -424,13 +432,11 @@ def mounted(extra: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
 
 
 def _tmpfs(settings: Mapping[str, Any]) -> list[str]:
-    if not _flag(settings["read_only"]):
-        return []
+    """The read-only container's tmpfs mounts, then the metrics one (either
+    way): each its owner's, /tmp everyone's as any /tmp."""
     owner = f"uid={_whole(settings.get('uid') or 0)},gid={_whole(settings.get('gid') or 0)},mode=0700"
-    return [
-        f"{path}:size={size}," + ("mode=1777" if path == CONTAINER_TMP else owner)
-        for path, size in settings["tmpfs"].items()
-    ]
+    mounts = {**(settings["tmpfs"] if _flag(settings["read_only"]) else {}), **(settings.get("metrics_tmpfs") or {})}
+    return [f"{path}:size={size}," + ("mode=1777" if path == CONTAINER_TMP else owner) for path, size in mounts.items()]
 
 
 # Docker's health check: the official image has no curl or wget, but Python.
@@ -522,6 +528,14 @@ CLEAR_TEXT_WARNING = (
     " master key (or a virtual key) in clear text. Set litellm_tls_certificate and litellm_tls_key, or bind to"
     " 127.0.0.1 behind your own TLS terminator, or keep this port on a network you trust."
 )
+METRICS_PUBLIC_WARNING = (
+    "WARNING: litellm_metrics_public is true and the proxy listens on {address}:{port}, a network address:"
+    " anyone who reaches the port reads /metrics (models, request counts, spend) without a key."
+)
+PER_WORKER_LIMITS = (
+    "Note: {workers} workers and no Redis (litellm_redis_host): each worker counts the rpm and tpm limits of"
+    " litellm_models on its own, so the proxy as a whole allows up to {workers} times each limit."
+)
 ROTATION_REMINDER = (
     "litellm_salt_key_rotation is true: the new salt key is now recorded. LiteLLM cannot decrypt credentials it"
     " stored with the old key: enter the stored provider credentials (models and keys added through the UI or the"
@@ -553,7 +567,10 @@ def closing_lines(run: Mapping[str, Any]) -> list[str]:
     through with. run: version ('' when unknown), digest, check_mode, models
     (how many), host (the bind address as a URL host), address, port,
     action, changed, stopped (the container was found stopped), tls,
-    rotation, accepted and named (advisory ids), image."""
+    rotation, accepted and named (advisory ids), image; and, when given,
+    metrics_public, workers, redis (litellm_redis_host) and model_list
+    (litellm_models: a model with rpm or tpm is limited per worker
+    without Redis)."""
     check_mode = _flag(run["check_mode"])
     version = run.get("version") or ""
     digest = str(run.get("digest") or "sha256:?").removeprefix("sha256:")[:12]
@@ -566,6 +583,11 @@ def closing_lines(run: Mapping[str, Any]) -> list[str]:
         lines.append(CHECK_MODE_NOTE.format(image=run["image"], action=run["action"]))
     if not _flag(run["tls"]) and run["address"] not in LOCAL_ADDRESSES:
         lines.append(CLEAR_TEXT_WARNING.format(address=run["address"], port=run["port"]))
+    if _flag(run.get("metrics_public")) and run["address"] not in LOCAL_ADDRESSES:
+        lines.append(METRICS_PUBLIC_WARNING.format(address=run["address"], port=run["port"]))
+    limited = any("rpm" in m or "tpm" in m for m in run.get("model_list") or [] if isinstance(m, Mapping))
+    if limited and _whole(run.get("workers")) > 1 and not run.get("redis"):
+        lines.append(PER_WORKER_LIMITS.format(workers=_whole(run["workers"])))
     if _flag(run["rotation"]) and not check_mode:
         lines.append(ROTATION_REMINDER)
     accepted, named = list(run.get("accepted") or []), list(run.get("named") or [])
@@ -575,6 +597,48 @@ def closing_lines(run: Mapping[str, Any]) -> list[str]:
         )
         lines.append(f"Advisories affecting LiteLLM {version}: {'; '.join(said)} (vars/advisories.yml).")
     return lines
+
+
+def _duration(seconds: int) -> str:
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"{days}d {hours}h" if days else f"{hours}h {rest // 60}m" if hours else f"{rest // 60}m {rest % 60}s"
+
+
+def status_line(status: Mapping[str, Any], host: str) -> str:
+    """tasks/status.yml's line for one host, from library/litellm_status.py's
+    answer: Docker, the container's state and health, the build (LiteLLM
+    version and image digest), uptime, restarts, whether the kernel killed it
+    for memory, the models it serves, and a proxy that is not healthy's last
+    log lines. The caller masks the secrets in it."""
+    docker = status.get("docker", "")
+    deployed = " (the role's directory is there)" if status.get("deployed_here") else ""
+    if docker == "remote":
+        return f"{host}: Docker Engine is not on a local socket (DOCKER_HOST): not asked"
+    if docker != "up":
+        return f"{host}: Docker Engine does not answer ({docker}){deployed}: no proxy can serve"
+    if not status.get("container"):
+        said = "removed, or never started" if deployed else "never deployed"
+        return f"{host}: no LiteLLM container ({said})"
+    health = status.get("health", "none")
+    state = status.get("state", "unknown") + (f", {health}" if health != "none" else "")
+    if status.get("state") != "running":
+        state += f" (exit code {status.get('exit_code', 0)})"
+    digest = str(status.get("digest") or "").removeprefix("sha256:")[:12] or "?"
+    parts = [
+        f"{host}: {state}",
+        f"LiteLLM {status.get('version') or '?'} ({digest})",
+        f"up {_duration(status.get('uptime_s', 0))}" if status.get("state") == "running" else "not up",
+        f"{_whole(status.get('restarts'))} restarts",
+        "OOM-killed" if status.get("oom_killed") else "not OOM-killed",
+    ]
+    served = list(status.get("models") or [])
+    parts.append(f"{len(served)} models: {', '.join(served)}" if served else status.get("models_error") or "no models")
+    line = "; ".join(parts)
+    tail = [str(entry).strip() for entry in status.get("log_tail") or [] if str(entry).strip()]
+    if health != "healthy" and tail:
+        line += "; last log lines: " + " | ".join(tail)
+    return line
 
 
 # --- the record of what serves -------------------------------------------------
@@ -733,4 +797,5 @@ class FilterModule:
             "litellm_plan": plan,
             "litellm_record": record,
             "litellm_salt_key_differs": salt_key_differs,
+            "litellm_status_line": status_line,
         }

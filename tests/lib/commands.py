@@ -42,6 +42,10 @@ WHERE: list[tuple[str, str]] = [
         "molecule/fleet/tests/conftest.py",
     ),
     (r"^ansible-playbook -i \S+ site\.yml --(ask-vault-pass|vault-password-file \S+)$", "test_97_manual.py"),
+    (
+        r"^ansible-playbook -i inventory/hosts\.yml status\.yml --vault-password-file ~/\.vault-pass$",
+        "molecule/lines/tests/test_60_status.py",
+    ),
     (r"^docker (save|load) ", "test_97_manual.py"),
     (r"^aws ec2 ", "not here: it changes an EC2 instance, and AWS is unreachable from these machines"),
 ]

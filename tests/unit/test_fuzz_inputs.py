@@ -115,13 +115,14 @@ TEMPLATES = {name: (ROOT / "templates" / name).read_text() for name in ("litellm
 
 # The role's own definitions that the templates read, taken from vars/main.yml.
 ROLE_VARS = yaml.safe_load((ROOT / "vars" / "main.yml").read_text())
-DERIVED = ("_litellm_redis_password_ref", "_litellm_router_settings", "_litellm_settings")
+ROLE_CONSTANTS = ("_litellm_ca_bundle_target", "_litellm_redis_ca_target", "_litellm_metrics_dir")
 
 
 def render(name: str, variables: dict[str, Any]) -> str:
     """A template rendered as the template module renders it (trim_blocks)."""
-    extra = {"ansible_managed": "Ansible managed", "_litellm_ca_bundle_target": "/app/ca-bundle.pem"}
-    extra |= {key: trust_as_template(ROLE_VARS[key]) for key in DERIVED}
+    extra = {key: ROLE_VARS[key] for key in ROLE_CONSTANTS}
+    extra["_litellm_inputs"] = {key: value for key, value in variables.items() if key.startswith("litellm_")}
+    extra["ansible_managed"] = "Ansible managed"
     templar = Templar(loader=DataLoader(), variables={**variables, **extra})
     overrides = {"trim_blocks": True, "lstrip_blocks": False, "newline_sequence": "\n"}
     return templar.template(trust_as_template(TEMPLATES[name]), escape_backslashes=False, overrides=overrides)
@@ -139,10 +140,16 @@ def expected_env(v: dict[str, Any]) -> dict[str, str]:
     env |= {"AWS_REGION_NAME": v["litellm_aws_region_name"], "LITELLM_MODE": v["litellm_mode"]}
     env["LITELLM_LOG"] = v["litellm_log_level"]
     env["GRACEFUL_SHUTDOWN_TIMEOUT"] = str(int(v["litellm_stop_timeout"]) - 10)
+    if v["litellm_redis_username"]:
+        env["REDIS_USERNAME"] = v["litellm_redis_username"]
     if v["litellm_redis_password"]:
         env["REDIS_PASSWORD"] = v["litellm_redis_password"]
     if v["litellm_redis_ssl"]:
         env["REDIS_SSL"] = "True"
+    if v["litellm_redis_ca_certificate"]:
+        env["REDIS_SSL_CA_CERTS"] = "/app/redis-ca.pem"
+    if v["litellm_metrics"]:
+        env["PROMETHEUS_MULTIPROC_DIR"] = "/run/litellm-metrics"
     if v["litellm_json_logs"]:
         env["JSON_LOGS"] = "True"
     if v["litellm_local_model_cost_map"]:
@@ -195,12 +202,17 @@ def assert_rendered_exactly(v: dict[str, Any]) -> None:
         (m["name"], "bedrock/" + m["model"], m.get("region") or v["litellm_aws_region_name"], m.get("rpm"))
         for m in v["litellm_models"]
     ]
-    assert config.get("litellm_settings") == (merge(redis_settings(v)[0], v["litellm_settings"]) or None)
+    ours, theirs = redis_settings(v)[0], dict(v["litellm_settings"])
+    if v["litellm_metrics"]:
+        given = theirs.get("callbacks")
+        callbacks = [] if given in (None, "") else list(given) if isinstance(given, (list, tuple)) else [given]
+        theirs["callbacks"] = callbacks + ([] if "prometheus" in callbacks else ["prometheus"])
+        ours |= {"require_auth_for_metrics_endpoint": False} if v["litellm_metrics_public"] else {}
+    assert config.get("litellm_settings") == (merge(ours, theirs) or None)
     assert config.get("router_settings") == (merge(redis_settings(v)[1], v["litellm_router_settings"]) or None)
-    assert config["general_settings"] == {
-        "master_key": "os.environ/LITELLM_MASTER_KEY",
-        **v["litellm_general_settings"],
-    }
+    assert config["general_settings"] == merge(
+        {"master_key": "os.environ/LITELLM_MASTER_KEY", "trusted_proxy_ranges": []}, v["litellm_general_settings"]
+    )
     for fragment in secret_fragments(v):
         assert fragment not in config_text, "config.yaml holds a secret"
 

@@ -137,3 +137,37 @@ def test_flags_as_text_before_ansible_core_2_19(flag: str) -> None:
     lines = planner.closing_lines(run(check_mode=flag, tls=flag, rotation="False", models="7"))
     assert "would serve 7 models" in lines[0]
     assert len(lines) == 2  # the check-mode note; no warning (TLS), no reminder
+
+
+@pytest.mark.parametrize(
+    ("address", "public", "warned"),
+    [
+        ("0.0.0.0", True, True),
+        ("10.0.0.5", True, True),
+        ("127.0.0.1", True, False),  # only this host reads it
+        ("0.0.0.0", False, False),  # /metrics asks for the key
+    ],
+)
+def test_public_metrics_on_a_network_address_are_warned_of(address: str, public: bool, warned: bool) -> None:
+    lines = planner.closing_lines(run(address=address, host=address, tls=True, metrics_public=public))
+    said = [line for line in lines if line.startswith("WARNING: litellm_metrics_public is true")]
+    assert said == ([planner.METRICS_PUBLIC_WARNING.format(address=address, port=4000)] if warned else [])
+
+
+LIMITED = [{"name": "a", "model": "us.anthropic.x", "rpm": 10}, {"name": "b", "model": "us.anthropic.y"}]
+
+
+@pytest.mark.parametrize(
+    ("workers", "redis", "models", "noted"),
+    [
+        (2, "", LIMITED, True),
+        (4, "", [{"name": "a", "model": "us.anthropic.x", "tpm": 1000}], True),
+        (1, "", LIMITED, False),  # one worker counts for the proxy
+        (2, "redis.internal", LIMITED, False),  # Redis counts for every worker
+        (2, "", [{"name": "b", "model": "us.anthropic.y"}], False),  # no limit to count
+    ],
+)
+def test_limits_counted_per_worker_are_said(workers: int, redis: str, models: list[Any], noted: bool) -> None:
+    lines = planner.closing_lines(run(workers=workers, redis=redis, model_list=models))
+    said = [line for line in lines if line.startswith("Note: ")]
+    assert said == ([planner.PER_WORKER_LIMITS.format(workers=workers)] if noted else [])

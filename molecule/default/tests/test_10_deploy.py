@@ -93,7 +93,8 @@ def test_config_yaml_references_bedrock_profiles_and_environment_keys(host: Any,
             "aws_bedrock_runtime_endpoint": f"http://{endpoint}:8099",
         }
         assert model["model"].startswith("us.anthropic.claude-")
-    assert config["general_settings"] == {"master_key": "os.environ/LITELLM_MASTER_KEY"}
+    # Clients reach the proxy directly: no proxy in front whose X-Forwarded-For LiteLLM should believe.
+    assert config["general_settings"] == {"master_key": "os.environ/LITELLM_MASTER_KEY", "trusted_proxy_ranges": []}
 
 
 def test_config_yaml_holds_no_secret(host: Any, secrets: dict[str, str]) -> None:

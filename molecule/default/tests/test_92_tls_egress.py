@@ -174,7 +174,11 @@ def test_files_and_settings(host: Any, secrets: dict[str, str]) -> None:
     doc = yaml.safe_load(text)
     assert doc["litellm_settings"] == {"request_timeout": 120}
     assert doc["router_settings"] == {"num_retries": 1}
-    assert doc["general_settings"] == {"master_key": "os.environ/LITELLM_MASTER_KEY", "disable_spend_logs": True}
+    assert doc["general_settings"] == {
+        "master_key": "os.environ/LITELLM_MASTER_KEY",
+        "trusted_proxy_ranges": [],
+        "disable_spend_logs": True,
+    }
     assert leaked(text, secrets) == []
     password = run(host, f"docker exec {CONTAINER} printenv TEST_REDIS_PASSWORD", "printenv").strip()
     assert password == secrets["test_aws_bearer_token"]

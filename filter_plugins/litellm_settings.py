@@ -1,0 +1,100 @@
+"""config.yaml's three settings blocks: what the role's variables put in
+litellm_settings, router_settings and general_settings, under what the
+operator gives in litellm_settings, litellm_router_settings and
+litellm_general_settings (which win, key by key, mappings merged).
+
+Pure functions of the role's input (_litellm_inputs: every litellm_*
+variable); templates/config.yaml.j2 only formats what they return, and
+tests/unit/test_settings.py has their cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# References to the environment file, never a secret itself.
+PASSWORD_REF = "os.environ/REDIS_PASSWORD"  # noqa: S105
+MASTER_KEY_REF = "os.environ/LITELLM_MASTER_KEY"
+# LiteLLM's Prometheus integration.
+METRICS_CALLBACK = "prometheus"
+
+
+def merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """base with over's keys on top; mappings in both are merged the same way,
+    anything else (lists included) is over's (Ansible's combine(recursive=true))."""
+    result = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def _flag(value: Any) -> bool:
+    return value is True or str(value).strip().lower() in ("true", "yes", "1")
+
+
+def _redis(v: Mapping[str, Any]) -> dict[str, Any]:
+    if not v.get("litellm_redis_host"):
+        return {}
+    found = {"host": v["litellm_redis_host"], "port": int(v.get("litellm_redis_port", 6379))}
+    return found | ({"password": PASSWORD_REF} if v.get("litellm_redis_password") else {})
+
+
+def _callbacks(value: Any) -> list[Any]:
+    """LiteLLM takes callbacks as a list or as one name."""
+    if value is None or value == "":
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def litellm_settings(v: Mapping[str, Any]) -> dict[str, Any]:
+    """The response cache (litellm_cache), the Prometheus callback
+    (litellm_metrics: added to the operator's callbacks, never replacing
+    them) and whether /metrics asks for a key (litellm_metrics_public)."""
+    ours: dict[str, Any] = {}
+    redis = _redis(v)
+    if _flag(v.get("litellm_cache")) and redis:
+        ours["cache"] = True
+        ours["cache_params"] = {"type": "redis", **redis, "ttl": int(v.get("litellm_cache_ttl", 600))}
+    theirs = dict(v.get("litellm_settings") or {})
+    if _flag(v.get("litellm_metrics")):
+        callbacks = _callbacks(theirs.get("callbacks"))
+        theirs["callbacks"] = callbacks + ([METRICS_CALLBACK] if METRICS_CALLBACK not in callbacks else [])
+        if _flag(v.get("litellm_metrics_public")):
+            ours["require_auth_for_metrics_endpoint"] = False
+    return merged(ours, theirs)
+
+
+def router_settings(v: Mapping[str, Any]) -> dict[str, Any]:
+    """Redis for the router (usage-based routing, cooldowns, shared limits)."""
+    redis = _redis(v)
+    ours = {f"redis_{key}": value for key, value in redis.items()}
+    return merged(ours, dict(v.get("litellm_router_settings") or {}))
+
+
+def general_settings(v: Mapping[str, Any]) -> dict[str, Any]:
+    """The master key (always the environment's), and trusted_proxy_ranges:
+    the role's proxy is reached directly (an empty list), so LiteLLM limits
+    failed Admin UI sign-ins per source address too and says no more that
+    the setting is missing; behind a balancer, set its addresses
+    (examples/fleet does)."""
+    ours: dict[str, Any] = {"master_key": MASTER_KEY_REF, "trusted_proxy_ranges": []}
+    return merged(ours, dict(v.get("litellm_general_settings") or {}))
+
+
+def settings_blocks(v: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The three blocks, in config.yaml's order; an empty block is left out."""
+    blocks = {
+        "litellm_settings": litellm_settings(v),
+        "router_settings": router_settings(v),
+        "general_settings": general_settings(v),
+    }
+    return {name: block for name, block in blocks.items() if block}
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {"litellm_settings_blocks": settings_blocks}

@@ -1,0 +1,73 @@
+"""litellm_metrics: LiteLLM's Prometheus metrics on /metrics, behind the
+master key, counted across workers in the multiprocess directory the role
+puts on a tmpfs of its own (also with litellm_read_only), on the LTS line."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from typing import Any
+
+import pytest
+from conftest import CONFIG_DIR, CONTAINER, MASTER_KEY_HEADER, api, chat, converge_ok, inspect, run
+
+METRICS_DIR = "/run/litellm-metrics"
+REQUESTS = 12
+TOTAL = re.compile(r"^litellm_proxy_total_requests_metric_total\{(?P<labels>[^}]*)\} (?P<value>\S+)$", re.M)
+# What each worker wrote: the sum of its litellm_proxy_total_requests_metric
+# samples, per process file (prometheus_client's own reader, in the container).
+PER_WORKER = (
+    "import glob, json, os\n"
+    "from prometheus_client.mmap_dict import MmapedDict\n"
+    "found = {}\n"
+    f"for path in glob.glob('{METRICS_DIR}/counter_*.db'):\n"
+    "    values = MmapedDict(path, read_mode=True).read_all_values()\n"
+    "    found[os.path.basename(path)] = sum(v for k, v, *_ in values"
+    " if json.loads(k)[1] == 'litellm_proxy_total_requests_metric_total')\n"
+    "print(json.dumps(found))\n"
+)
+
+
+def requests_counted(host: Any, alias: str) -> float:
+    """/metrics' count of requests for the alias (every label set summed)."""
+    answer = api(host, "GET", "/metrics")
+    assert answer.status == 200
+    return sum(float(m["value"]) for m in TOTAL.finditer(answer.body) if f'"{alias}"' in m["labels"])
+
+
+def send(host: Any, alias: str) -> None:
+    """REQUESTS chat completions, 6 at a time (new connections: both workers take some)."""
+    body = shlex.quote(json.dumps(chat(alias, "metrics check")))
+    command = (
+        f"seq {REQUESTS} | xargs -P 6 -I{{}} curl -sS -m 60 -o /dev/null -w '%{{http_code}}\\n' {MASTER_KEY_HEADER}"
+        f" -H 'Content-Type: application/json' --data {body} http://127.0.0.1:4000/v1/chat/completions"
+    )
+    assert run(host, command, "the chat completions").split() == ["200"] * REQUESTS
+
+
+def per_worker(host: Any) -> dict[str, float]:
+    script = shlex.quote(PER_WORKER)
+    return json.loads(run(host, f"docker exec {CONTAINER} python3 -c {script}", "reading the workers' samples"))
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["writable root", "read-only root"])
+def test_metrics_count_every_request_of_every_worker(
+    host: Any, secrets: dict[str, str], models: list[dict[str, str]], read_only: bool
+) -> None:
+    converge_ok(secrets, {"litellm_metrics": True, "litellm_num_workers": 2, "litellm_read_only": read_only})
+    data = inspect(host)
+    assert "PROMETHEUS_MULTIPROC_DIR" in data["Config"]["Env"]
+    assert data["HostConfig"]["Tmpfs"][METRICS_DIR] == "size=64m,uid=65532,gid=65532,mode=0700"
+    assert "- prometheus" in run(host, f"cat {CONFIG_DIR}/config.yaml", "reading config.yaml")
+    alias = models[0]["name"]
+    before = requests_counted(host, alias)
+    send(host, alias)
+    assert requests_counted(host, alias) - before == REQUESTS
+    # Spread over both workers: each one's own file has some of them.
+    workers = [value for value in per_worker(host).values() if value > 0]
+    assert len(workers) == 2 and sum(workers) == requests_counted(host, alias), workers
+    # Without the key, /metrics is refused.
+    assert api(host, "GET", "/metrics", auth="none").status == 401
+    used = run(host, f"docker exec {CONTAINER} du -sk {METRICS_DIR}", "the directory's size").split()[0]
+    assert int(used) < 32 * 1024, f"{used} KiB in the metrics tmpfs"

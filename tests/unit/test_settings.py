@@ -1,0 +1,131 @@
+"""filter_plugins/litellm_settings.py: config.yaml's three settings blocks,
+case by case, each asserting the whole block."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "filter_plugins"))
+import litellm_settings as settings  # noqa: E402 - found through the path above
+
+MASTER = {"master_key": "os.environ/LITELLM_MASTER_KEY", "trusted_proxy_ranges": []}
+REDIS = {"litellm_redis_host": "redis.internal", "litellm_redis_port": 6380, "litellm_redis_password": "x" * 12}
+CACHE = {"type": "redis", "host": "redis.internal", "port": 6380, "password": "os.environ/REDIS_PASSWORD", "ttl": 600}
+
+
+def inputs(**given: Any) -> dict[str, Any]:
+    return {
+        "litellm_metrics": False,
+        "litellm_metrics_public": False,
+        "litellm_cache": False,
+        "litellm_cache_ttl": 600,
+        "litellm_redis_host": "",
+        "litellm_settings": {},
+        "litellm_router_settings": {},
+        "litellm_general_settings": {},
+        **given,
+    }
+
+
+CASES = [
+    ("nothing set: the master key and no trusted proxy", inputs(), {"general_settings": MASTER}),
+    (
+        "metrics: the prometheus callback, /metrics behind the key",
+        inputs(litellm_metrics=True),
+        {"litellm_settings": {"callbacks": ["prometheus"]}, "general_settings": MASTER},
+    ),
+    (
+        "metrics beside the operator's callbacks",
+        inputs(litellm_metrics=True, litellm_settings={"callbacks": ["langfuse"], "drop_params": True}),
+        {
+            "litellm_settings": {"callbacks": ["langfuse", "prometheus"], "drop_params": True},
+            "general_settings": MASTER,
+        },
+    ),
+    (
+        "metrics, the operator's callback given as one name",
+        inputs(litellm_metrics=True, litellm_settings={"callbacks": "langfuse"}),
+        {"litellm_settings": {"callbacks": ["langfuse", "prometheus"]}, "general_settings": MASTER},
+    ),
+    (
+        "metrics, prometheus already among the operator's callbacks",
+        inputs(litellm_metrics=True, litellm_settings={"callbacks": ["prometheus"]}),
+        {"litellm_settings": {"callbacks": ["prometheus"]}, "general_settings": MASTER},
+    ),
+    (
+        "public metrics",
+        inputs(litellm_metrics=True, litellm_metrics_public=True),
+        {
+            "litellm_settings": {"require_auth_for_metrics_endpoint": False, "callbacks": ["prometheus"]},
+            "general_settings": MASTER,
+        },
+    ),
+    (
+        "public metrics without metrics: nothing",
+        inputs(litellm_metrics_public=True),
+        {"general_settings": MASTER},
+    ),
+    (
+        "Redis: the router's, no cache",
+        inputs(**REDIS),
+        {
+            "router_settings": {
+                "redis_host": "redis.internal",
+                "redis_port": 6380,
+                "redis_password": "os.environ/REDIS_PASSWORD",
+            },
+            "general_settings": MASTER,
+        },
+    ),
+    (
+        "Redis and the cache, the operator's ttl and routing win",
+        inputs(
+            **REDIS,
+            litellm_cache=True,
+            litellm_settings={"cache_params": {"ttl": 60}},
+            litellm_router_settings={"routing_strategy": "usage-based-routing-v2"},
+        ),
+        {
+            "litellm_settings": {"cache": True, "cache_params": {**CACHE, "ttl": 60}},
+            "router_settings": {
+                "redis_host": "redis.internal",
+                "redis_port": 6380,
+                "redis_password": "os.environ/REDIS_PASSWORD",
+                "routing_strategy": "usage-based-routing-v2",
+            },
+            "general_settings": MASTER,
+        },
+    ),
+    (
+        "the operator's trusted proxies (a balancer) win",
+        inputs(litellm_general_settings={"trusted_proxy_ranges": ["10.0.1.10/32"], "max_parallel_requests": 10}),
+        {
+            "general_settings": {
+                "master_key": "os.environ/LITELLM_MASTER_KEY",
+                "trusted_proxy_ranges": ["10.0.1.10/32"],
+                "max_parallel_requests": 10,
+            }
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("given", "blocks"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_the_settings_blocks(given: dict[str, Any], blocks: dict[str, Any]) -> None:
+    assert settings.settings_blocks(given) == blocks
+
+
+def test_the_blocks_keep_config_yaml_s_order() -> None:
+    given = inputs(**REDIS, litellm_cache=True, litellm_metrics=True)
+    assert list(settings.settings_blocks(given)) == ["litellm_settings", "router_settings", "general_settings"]
+
+
+def test_the_operator_s_settings_are_not_changed_in_place() -> None:
+    theirs = {"callbacks": ["langfuse"]}
+    settings.settings_blocks(inputs(litellm_metrics=True, litellm_settings=theirs))
+    assert theirs == {"callbacks": ["langfuse"]}
