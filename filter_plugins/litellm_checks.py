@@ -358,6 +358,7 @@ def _check_models(v: Mapping[str, Any], errors: list[str]) -> None:
     duplicates = sorted({a for a in aliases if aliases.count(a) > 1})
     if duplicates:
         errors.append("litellm_models is refused: duplicate aliases (name): " + ", ".join(duplicates))
+    _check_fallbacks(models, set(aliases), errors)
     if bad_ids:
         errors.append(
             "litellm_models is refused: not Bedrock inference profile ids (model): "
@@ -374,6 +375,28 @@ def _check_models(v: Mapping[str, Any], errors: list[str]) -> None:
             + ", ".join(bad_regions)
             + " (expected a name such as us-east-1)"
         )
+
+
+def _check_fallbacks(models: list[Any], aliases: set[str], errors: list[str]) -> None:
+    """Each model's fallbacks: other aliases of litellm_models, by name."""
+    for index, model in enumerate(models):
+        if not isinstance(model, Mapping) or model.get("fallbacks") in (None, []):
+            continue
+        fallbacks = model["fallbacks"]
+        where = f"litellm_models[{index}].fallbacks"
+        if not isinstance(fallbacks, list) or not all(isinstance(name, str) for name in fallbacks):
+            errors.append(f"{where} must be a list of aliases (names of other models in litellm_models)")
+            continue
+        unknown = [name for name in fallbacks if name not in aliases or name == model.get("name")]
+        if unknown:
+            errors.append(f"{where} names no other model of litellm_models: {', '.join(map(repr, unknown))[:200]}")
+
+
+def _check_router(v: Mapping[str, Any], errors: list[str]) -> None:
+    for name, least in (("litellm_num_retries", 0), ("litellm_retry_after", 0), ("litellm_cooldown_time", 1)):
+        value = v.get(name, least)
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            errors.append(f"{name} must be a whole number of at least {least}")
 
 
 def _check_env(v: Mapping[str, Any], errors: list[str]) -> None:
@@ -680,6 +703,7 @@ def input_errors(variables: Mapping[str, Any]) -> list[str]:
         _check_env,
         _check_network,
         _check_redis,
+        _check_router,
         _check_container,
         _check_versions,
         _check_aws,

@@ -68,10 +68,29 @@ def litellm_settings(v: Mapping[str, Any]) -> dict[str, Any]:
     return merged(ours, theirs)
 
 
+def fallbacks(models: Any) -> list[dict[str, list[str]]]:
+    """LiteLLM's router fallbacks: for each model that names some, its alias
+    and theirs, in the order given ({alias: [fallback, ...]})."""
+    return [
+        {str(m["name"]): [str(name) for name in m["fallbacks"]]}
+        for m in models or []
+        if isinstance(m, Mapping) and m.get("fallbacks")
+    ]
+
+
 def router_settings(v: Mapping[str, Any]) -> dict[str, Any]:
-    """Redis for the router (usage-based routing, cooldowns, shared limits)."""
-    redis = _redis(v)
-    ours = {f"redis_{key}": value for key, value in redis.items()}
+    """Redis for the router (usage-based routing, cooldowns, shared limits);
+    what Bedrock's throttling meets: retries (litellm_num_retries, at least
+    litellm_retry_after seconds apart, LiteLLM's exponential backoff above
+    that), the cooldown of a deployment that keeps failing
+    (litellm_cooldown_time) and each model's fallbacks."""
+    ours: dict[str, Any] = {f"redis_{key}": value for key, value in _redis(v).items()}
+    ours["num_retries"] = int(v.get("litellm_num_retries", 2))
+    ours["retry_after"] = int(v.get("litellm_retry_after", 0))
+    ours["cooldown_time"] = int(v.get("litellm_cooldown_time", 5))
+    given = fallbacks(v.get("litellm_models"))
+    if given:
+        ours["fallbacks"] = given
     return merged(ours, dict(v.get("litellm_router_settings") or {}))
 
 

@@ -16,6 +16,12 @@ frames, and records every request. Tests read the records from
 `PUT /_standin/refused` with a JSON list of inference profile ids makes it
 answer those as Bedrock answers a retired or unknown model (400,
 ValidationException, "The provided model identifier is invalid."); `[]` ends it.
+`PUT /_standin/throttled` with a JSON mapping of inference profile ids to a
+kind throttles those as Bedrock does when an account's quota is used up:
+"429" (ThrottlingException, "Too many requests, please wait before trying
+again."), "503" (ServiceUnavailableException) or "stream" (a streamed answer
+that starts, then ends with a `throttlingException` event; a plain one gets
+the 429); `{}` ends it.
 A streamed answer to a prompt holding `[standin:slow=N]` takes N seconds.
 
 Configuration comes from the environment, so that the secret never shows in a
@@ -72,6 +78,7 @@ class Recorder:
     records: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     refused: frozenset[str] = frozenset()
+    throttled: dict[str, str] = field(default_factory=dict)
 
     def add(self, record: dict[str, Any]) -> None:
         with self.lock:
@@ -134,10 +141,16 @@ def check_signature(
     return True, "ok", fields
 
 
-def event_frame(event_type: str, payload: dict[str, Any]) -> bytes:
-    """Encode one `application/vnd.amazon.eventstream` message with its CRCs."""
+THROTTLE_KINDS = ("429", "503", "stream")
+THROTTLED = "Too many requests, please wait before trying again."
+
+
+def event_frame(event_type: str, payload: dict[str, Any], message_type: str = "event") -> bytes:
+    """Encode one `application/vnd.amazon.eventstream` message with its CRCs
+    (an exception names its kind in :exception-type instead of :event-type)."""
     headers = b""
-    for name, value in ((":event-type", event_type), (":content-type", "application/json"), (":message-type", "event")):
+    kind = ":exception-type" if message_type == "exception" else ":event-type"
+    for name, value in ((kind, event_type), (":content-type", "application/json"), (":message-type", message_type)):
         raw_name, raw_value = name.encode(), value.encode()
         headers += struct.pack("!B", len(raw_name)) + raw_name + struct.pack("!BH", 7, len(raw_value)) + raw_value
     body = json.dumps(payload).encode()
@@ -196,14 +209,22 @@ class Handler(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         try:
-            refused = json.loads(self.rfile.read(length) or b"[]")
+            given = json.loads(self.rfile.read(length) or b"null")
         except ValueError:
-            refused = None
-        if self.path != "/_standin/refused" or not isinstance(refused, list):
-            self._send_json(404 if self.path != "/_standin/refused" else 400, {"message": "not understood"})
-            return
-        self.recorder.refused = frozenset(str(model) for model in refused)
-        self._send_json(200, sorted(self.recorder.refused))
+            given = None
+        if self.path == "/_standin/refused" and isinstance(given, list):
+            self.recorder.refused = frozenset(str(model) for model in given)
+            self._send_json(200, sorted(self.recorder.refused))
+        elif (
+            self.path == "/_standin/throttled"
+            and isinstance(given, dict)
+            and all(kind in THROTTLE_KINDS for kind in given.values())
+        ):
+            self.recorder.throttled = {str(model): str(kind) for model, kind in given.items()}
+            self._send_json(200, self.recorder.throttled)
+        else:
+            known = self.path in ("/_standin/refused", "/_standin/throttled")
+            self._send_json(400 if known else 404, {"message": "not understood"})
 
     def do_DELETE(self) -> None:
         if self.path == "/_standin/requests":
@@ -261,6 +282,14 @@ class Handler(BaseHTTPRequestHandler):
                 {"x-amzn-ErrorType": "ValidationException"},
             )
             return
+        throttle = self.recorder.throttled.get(model, "")
+        if throttle == "503":
+            unavailable = {"x-amzn-ErrorType": "ServiceUnavailableException"}
+            self._send_json(503, {"message": "Bedrock is unable to process your request."}, unavailable)
+            return
+        if throttle == "429" or (throttle == "stream" and not streaming):
+            self._send_json(429, {"message": THROTTLED}, {"x-amzn-ErrorType": "ThrottlingException"})
+            return
         # A bearer token names no region.
         text = reply_text(model, auth.get("region") or "bearer", request)
         usage = {"inputTokens": 12, "outputTokens": len(text.split()), "totalTokens": 12 + len(text.split())}
@@ -280,11 +309,14 @@ class Handler(BaseHTTPRequestHandler):
         for index, word in enumerate(words):
             chunk = word if index == 0 else " " + word
             frames.append(event_frame("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": chunk}}))
-        frames += [
-            event_frame("contentBlockStop", {"contentBlockIndex": 0}),
-            event_frame("messageStop", {"stopReason": "end_turn"}),
-            event_frame("metadata", {"usage": usage, "metrics": {"latencyMs": 1}}),
-        ]
+        if throttle == "stream":  # the answer starts, then Bedrock throttles it mid-stream
+            frames = [*frames[:2], event_frame("throttlingException", {"message": THROTTLED}, "exception")]
+        else:
+            frames += [
+                event_frame("contentBlockStop", {"contentBlockIndex": 0}),
+                event_frame("messageStop", {"stopReason": "end_turn"}),
+                event_frame("metadata", {"usage": usage, "metrics": {"latencyMs": 1}}),
+            ]
         payload = b"".join(frames)
         self.send_response(200)
         self.send_header("Content-Type", "application/vnd.amazon.eventstream")

@@ -209,7 +209,14 @@ def assert_rendered_exactly(v: dict[str, Any]) -> None:
         theirs["callbacks"] = callbacks + ([] if "prometheus" in callbacks else ["prometheus"])
         ours |= {"require_auth_for_metrics_endpoint": False} if v["litellm_metrics_public"] else {}
     assert config.get("litellm_settings") == (merge(ours, theirs) or None)
-    assert config.get("router_settings") == (merge(redis_settings(v)[1], v["litellm_router_settings"]) or None)
+    router = redis_settings(v)[1] | {
+        "num_retries": v["litellm_num_retries"],
+        "retry_after": v["litellm_retry_after"],
+        "cooldown_time": v["litellm_cooldown_time"],
+    }
+    router |= {"fallbacks": [{m["name"]: m["fallbacks"]} for m in v["litellm_models"] if m.get("fallbacks")]}
+    router = {key: value for key, value in router.items() if value != []}
+    assert config.get("router_settings") == merge(router, v["litellm_router_settings"])
     assert config["general_settings"] == merge(
         {"master_key": "os.environ/LITELLM_MASTER_KEY", "trusted_proxy_ranges": []}, v["litellm_general_settings"]
     )
@@ -328,6 +335,8 @@ def test_hostile_redis_settings(
 
 
 PEM_CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+SONNET = {"name": "claude-sonnet", "model": "us.anthropic.claude-sonnet-5-5"}
+OPUS = {"name": "claude-opus", "model": "us.anthropic.claude-opus-5-5"}
 
 
 @pytest.mark.parametrize(
@@ -338,6 +347,13 @@ PEM_CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
         ({"litellm_redis_password": "fz-pass-zf9"}, "litellm_redis_password needs litellm_redis_host"),
         ({"litellm_redis_host": "redis:6379"}, "litellm_redis_host must be"),
         ({"litellm_redis_host": "r", "litellm_redis_port": 0}, "litellm_redis_port must be"),
+        ({"litellm_num_retries": -1}, "litellm_num_retries must be a whole number of at least 0"),
+        ({"litellm_cooldown_time": 0}, "litellm_cooldown_time must be a whole number of at least 1"),
+        ({"litellm_retry_after": "1"}, "litellm_retry_after must be a whole number of at least 0"),
+        ({"litellm_models": [{**SONNET, "fallbacks": ["claude-opus"]}, OPUS]}, ""),
+        ({"litellm_models": [{**SONNET, "fallbacks": ["nope"]}, OPUS]}, "litellm_models[0].fallbacks names no other"),
+        ({"litellm_models": [{**SONNET, "fallbacks": ["claude-sonnet"]}]}, "litellm_models[0].fallbacks names no"),
+        ({"litellm_models": [{**SONNET, "fallbacks": "claude-opus"}, OPUS]}, "litellm_models[0].fallbacks must be"),
         ({"litellm_redis_username": "litellm"}, "litellm_redis_username needs litellm_redis_host"),
         (
             {"litellm_redis_host": "r", "litellm_redis_username": "litellm", "litellm_redis_password": "fz-pass-zf9"},

@@ -14,6 +14,8 @@ sys.path.insert(0, str(ROOT / "filter_plugins"))
 import litellm_settings as settings  # noqa: E402 - found through the path above
 
 MASTER = {"master_key": "os.environ/LITELLM_MASTER_KEY", "trusted_proxy_ranges": []}
+# What Bedrock's throttling meets, as the defaults set it.
+ROUTER = {"num_retries": 2, "retry_after": 0, "cooldown_time": 5}
 REDIS = {"litellm_redis_host": "redis.internal", "litellm_redis_port": 6380, "litellm_redis_password": "x" * 12}
 CACHE = {"type": "redis", "host": "redis.internal", "port": 6380, "password": "os.environ/REDIS_PASSWORD", "ttl": 600}
 
@@ -33,42 +35,52 @@ def inputs(**given: Any) -> dict[str, Any]:
 
 
 CASES = [
-    ("nothing set: the master key and no trusted proxy", inputs(), {"general_settings": MASTER}),
+    (
+        "nothing set: the master key, no trusted proxy, LiteLLM's retries",
+        inputs(),
+        {"router_settings": ROUTER, "general_settings": MASTER},
+    ),
     (
         "metrics: the prometheus callback, /metrics behind the key",
         inputs(litellm_metrics=True),
-        {"litellm_settings": {"callbacks": ["prometheus"]}, "general_settings": MASTER},
+        {"litellm_settings": {"callbacks": ["prometheus"]}, "router_settings": ROUTER, "general_settings": MASTER},
     ),
     (
         "metrics beside the operator's callbacks",
         inputs(litellm_metrics=True, litellm_settings={"callbacks": ["langfuse"], "drop_params": True}),
         {
             "litellm_settings": {"callbacks": ["langfuse", "prometheus"], "drop_params": True},
+            "router_settings": ROUTER,
             "general_settings": MASTER,
         },
     ),
     (
         "metrics, the operator's callback given as one name",
         inputs(litellm_metrics=True, litellm_settings={"callbacks": "langfuse"}),
-        {"litellm_settings": {"callbacks": ["langfuse", "prometheus"]}, "general_settings": MASTER},
+        {
+            "litellm_settings": {"callbacks": ["langfuse", "prometheus"]},
+            "router_settings": ROUTER,
+            "general_settings": MASTER,
+        },
     ),
     (
         "metrics, prometheus already among the operator's callbacks",
         inputs(litellm_metrics=True, litellm_settings={"callbacks": ["prometheus"]}),
-        {"litellm_settings": {"callbacks": ["prometheus"]}, "general_settings": MASTER},
+        {"litellm_settings": {"callbacks": ["prometheus"]}, "router_settings": ROUTER, "general_settings": MASTER},
     ),
     (
         "public metrics",
         inputs(litellm_metrics=True, litellm_metrics_public=True),
         {
             "litellm_settings": {"require_auth_for_metrics_endpoint": False, "callbacks": ["prometheus"]},
+            "router_settings": ROUTER,
             "general_settings": MASTER,
         },
     ),
     (
         "public metrics without metrics: nothing",
         inputs(litellm_metrics_public=True),
-        {"general_settings": MASTER},
+        {"router_settings": ROUTER, "general_settings": MASTER},
     ),
     (
         "Redis: the router's, no cache",
@@ -78,6 +90,7 @@ CASES = [
                 "redis_host": "redis.internal",
                 "redis_port": 6380,
                 "redis_password": "os.environ/REDIS_PASSWORD",
+                **ROUTER,
             },
             "general_settings": MASTER,
         },
@@ -96,6 +109,7 @@ CASES = [
                 "redis_host": "redis.internal",
                 "redis_port": 6380,
                 "redis_password": "os.environ/REDIS_PASSWORD",
+                **ROUTER,
                 "routing_strategy": "usage-based-routing-v2",
             },
             "general_settings": MASTER,
@@ -105,11 +119,12 @@ CASES = [
         "the operator's trusted proxies (a balancer) win",
         inputs(litellm_general_settings={"trusted_proxy_ranges": ["10.0.1.10/32"], "max_parallel_requests": 10}),
         {
+            "router_settings": ROUTER,
             "general_settings": {
                 "master_key": "os.environ/LITELLM_MASTER_KEY",
                 "trusted_proxy_ranges": ["10.0.1.10/32"],
                 "max_parallel_requests": 10,
-            }
+            },
         },
     ),
 ]
@@ -129,3 +144,26 @@ def test_the_operator_s_settings_are_not_changed_in_place() -> None:
     theirs = {"callbacks": ["langfuse"]}
     settings.settings_blocks(inputs(litellm_metrics=True, litellm_settings=theirs))
     assert theirs == {"callbacks": ["langfuse"]}
+
+
+MODELS = [
+    {"name": "sonnet", "model": "us.anthropic.claude-sonnet-5-5", "fallbacks": ["sonnet-global", "opus"]},
+    {"name": "sonnet-global", "model": "global.anthropic.claude-sonnet-5-5"},
+    {"name": "opus", "model": "us.anthropic.claude-opus-5-5", "fallbacks": []},
+]
+
+
+def test_fallbacks_retries_and_backoff_from_the_variables() -> None:
+    given = inputs(litellm_models=MODELS, litellm_num_retries=4, litellm_retry_after=1, litellm_cooldown_time=30)
+    assert settings.settings_blocks(given)["router_settings"] == {
+        "num_retries": 4,
+        "retry_after": 1,
+        "cooldown_time": 30,
+        "fallbacks": [{"sonnet": ["sonnet-global", "opus"]}],
+    }
+
+
+def test_the_operator_s_fallbacks_and_retry_policy_win() -> None:
+    theirs = {"fallbacks": [{"opus": ["sonnet"]}], "retry_policy": {"RateLimitErrorRetries": 0}}
+    router = settings.settings_blocks(inputs(litellm_models=MODELS, litellm_router_settings=theirs))["router_settings"]
+    assert router == {**ROUTER, **theirs}

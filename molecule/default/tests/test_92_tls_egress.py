@@ -173,7 +173,7 @@ def test_files_and_settings(host: Any, secrets: dict[str, str]) -> None:
     text = host.file(f"{CONFIG_DIR}/config.yaml").content_string
     doc = yaml.safe_load(text)
     assert doc["litellm_settings"] == {"request_timeout": 120}
-    assert doc["router_settings"] == {"num_retries": 1}
+    assert doc["router_settings"] == {"num_retries": 1, "retry_after": 0, "cooldown_time": 5}
     assert doc["general_settings"] == {
         "master_key": "os.environ/LITELLM_MASTER_KEY",
         "trusted_proxy_ranges": [],
