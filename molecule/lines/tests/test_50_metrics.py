@@ -31,7 +31,7 @@ PER_WORKER = (
 
 def requests_counted(host: Any, alias: str) -> float:
     """/metrics' count of requests for the alias (every label set summed)."""
-    answer = api(host, "GET", "/metrics")
+    answer = api(host, "GET", "/metrics/")
     assert answer.status == 200
     return sum(float(m["value"]) for m in TOTAL.finditer(answer.body) if f'"{alias}"' in m["labels"])
 
@@ -68,6 +68,6 @@ def test_metrics_count_every_request_of_every_worker(
     workers = [value for value in per_worker(host).values() if value > 0]
     assert len(workers) == 2 and sum(workers) == requests_counted(host, alias), workers
     # Without the key, /metrics is refused.
-    assert api(host, "GET", "/metrics", auth="none").status == 401
+    assert api(host, "GET", "/metrics/", auth="none").status == 401
     used = run(host, f"docker exec {CONTAINER} du -sk {METRICS_DIR}", "the directory's size").split()[0]
     assert int(used) < 32 * 1024, f"{used} KiB in the metrics tmpfs"
