@@ -599,6 +599,10 @@ def closing_lines(run: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+# Terminal colours LiteLLM prints at start.
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def _duration(seconds: int) -> str:
     days, rest = divmod(int(seconds), 86400)
     hours, rest = divmod(rest, 3600)
@@ -635,8 +639,10 @@ def status_line(status: Mapping[str, Any], host: str) -> str:
     served = list(status.get("models") or [])
     parts.append(f"{len(served)} models: {', '.join(served)}" if served else status.get("models_error") or "no models")
     line = "; ".join(parts)
-    tail = [str(entry).strip() for entry in status.get("log_tail") or [] if str(entry).strip()]
-    if health != "healthy" and tail:
+    tail = [ANSI.sub("", str(entry)).strip() for entry in status.get("log_tail") or []]
+    tail = [entry for entry in tail if entry]
+    # A proxy still in its first health checks is booting: no log needed.
+    if (status.get("state") != "running" or health == "unhealthy") and tail:
         line += "; last log lines: " + " | ".join(tail)
     return line
 

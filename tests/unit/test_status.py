@@ -125,7 +125,7 @@ LINES = [
             "restarts": 3,
             "models": [],
             "models_error": "no port",
-            "log_tail": ["Killed", "", "worker died"],
+            "log_tail": ["Killed", "", "\x1b[32m    worker died\x1b[0m"],
         },
         "h1: exited (exit code 137); LiteLLM 1.108.7 (0123456789ab); not up; 3 restarts; OOM-killed; no port;"
         " last log lines: Killed | worker died",

@@ -4,6 +4,7 @@ deployed to and a host whose Docker is down; never a secret, at -vvv too."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -47,13 +48,20 @@ def status(example: Example, *args: str, **extra: Any) -> tuple[str, str]:
     done = example.run(" ".join([COMMAND, *map(shlex.quote, [*args, *more])]))
     assert not done.failed, done.output[-3000:]
     assert done.changed == 0
-    # The debug task's "msg": "<host>: ..." (the log repeats it).
-    lines = re.findall(rf'"msg": "({re.escape(instance())}: [^"]*)"', done.output)
+    # The debug task's "msg": "<host>: ..." (a JSON string; the log repeats it).
+    found = re.findall(rf'"msg": ("{re.escape(instance())}: (?:[^"\\]|\\.)*")', done.output)
+    lines = [json.loads(text) for text in found]
     assert lines, done.output[-3000:]
     return lines[0], done.output
 
 
+def healthy(host: Any) -> bool:
+    state = yaml.safe_load(run(host, f"docker inspect -f '{{{{json .State}}}}' {CONTAINER}", "the container's state"))
+    return state.get("Health", {}).get("Status") == "healthy"
+
+
 def test_a_healthy_proxy(host: Any, example: Example, secrets: dict[str, str]) -> None:
+    wait_for(lambda: healthy(host), 120, "Docker's health check to pass")
     line, output = status(example)
     assert leaked(output, secrets) == []
     line, output = status(example, "-vvv")
