@@ -15,9 +15,11 @@ from conftest import (
     CONTAINER,
     EXAMPLE,
     IMAGE,
+    PROJECT,
     default_models,
     inspect,
     leaked,
+    manual,
     manual_commands,
     run,
     site_example,
@@ -25,6 +27,7 @@ from conftest import (
 )
 
 OPERATIONS = "Operations"
+# docs/images.md's section (the README points there for air-gapped hosts).
 IMAGES = "Images: layouts, versions, moving tags and a bad build"
 OFFICIAL = "ghcr.io/berriai/litellm:main-stable"
 
@@ -87,7 +90,7 @@ def test_the_operations_commands_show_what_the_readme_says(host: Any, secrets: d
 
 def test_an_image_saved_and_loaded_as_the_readme_says(host: Any) -> None:
     # The air-gapped host's two commands, with the test's image for the official one.
-    (save, load), *_ = manual_commands(IMAGES)
+    (save, load), *_ = [manual.commands(b) for b in manual.section(PROJECT / "docs" / "images.md", IMAGES)]
     image_id = inspect(host)["Image"]
     try:
         on_host(host, "cd /tmp && " + save.replace(OFFICIAL, IMAGE))
