@@ -52,20 +52,23 @@ def test_a_throttled_model_is_served_by_its_fallback(host: Any) -> None:
     report("absorbed", "Bedrock throttles a model (429) that has a fallback", "200 from the global. profile")
 
 
-def test_without_a_fallback_the_client_gets_429_after_the_retries(host: Any) -> None:
-    throttle(host, {OPUS["model"]: "429"})
+def answer_after_retries(host: Any, kind: str) -> int:
+    """What a client of the model without a fallback gets while Bedrock answers `kind`,
+    once Bedrock was asked 1 + RETRIES times."""
+    throttle(host, {OPUS["model"]: kind})
     clear_standin(host)
     answer = api(host, "POST", "/v1/chat/completions", body=chat(OPUS["name"]))
-    assert answer.status == 429, answer.body[:300]
-    assert len(asked(host, OPUS["model"])) == 1 + RETRIES
+    assert len(asked(host, OPUS["model"])) == 1 + RETRIES, answer.body[:300]
+    return answer.status
+
+
+def test_without_a_fallback_the_client_gets_429_after_the_retries(host: Any) -> None:
+    assert answer_after_retries(host, "429") == 429
     report("absorbed", "Bedrock throttles a model (429) without a fallback", f"429 after {RETRIES} retries")
     # At once again: a model with one deployment is not cooled down (LiteLLM
     # does that only when every request of the minute failed, from 1000 on):
     # Bedrock is asked again, and the client gets 429 again.
-    clear_standin(host)
-    again = api(host, "POST", "/v1/chat/completions", body=chat(OPUS["name"]))
-    assert again.status == 429
-    assert len(asked(host, OPUS["model"])) == 1 + RETRIES
+    assert answer_after_retries(host, "429") == 429
     report("absorbed", "the next request to that model, at once", "429 again: Bedrock asked again, no cooldown")
     # Other models keep serving meanwhile.
     assert api(host, "POST", "/v1/chat/completions", body=chat(HAIKU["name"])).status == 200
@@ -76,11 +79,7 @@ def test_without_a_fallback_the_client_gets_429_after_the_retries(host: Any) -> 
 
 
 def test_a_503_from_bedrock(host: Any) -> None:
-    throttle(host, {OPUS["model"]: "503"})
-    clear_standin(host)
-    answer = api(host, "POST", "/v1/chat/completions", body=chat(OPUS["name"]))
-    assert answer.status == 503, answer.body[:300]
-    assert len(asked(host, OPUS["model"])) == 1 + RETRIES
+    assert answer_after_retries(host, "503") == 503
     report("absorbed", "Bedrock answers 503 for a model without a fallback", f"503 after {RETRIES} retries")
 
 
