@@ -23,7 +23,9 @@ runs with the spread (min-max):
    Ansible itself scales here), and the first deploy of all of them at once;
 6. settings, one at a time at c=8: CPU milliseconds per request from the
    container's cgroup, p50 and p99, peak memory, and whether `docker logs`
-   still shows the proxy's start and a failed request;
+   still shows the proxy's start, its models, a failed request and a line a
+   request; then what each feature costs (FEATURES), those with a target
+   from --rounds rounds of paired deployments (the median of their ratios);
 7. the full load grid (c=1, 8, 32, plain and streamed) for the defaults and the
    cheapest setting against the same requests sent straight to the stand-in;
    the defaults-to-cheapest figure is the median of the grid cells' ratios;
@@ -68,19 +70,39 @@ DEFAULT_MODELS: list[dict[str, str]] = ROLE_DEFAULTS["litellm_models"]
 ALIAS = DEFAULT_MODELS[0]["name"]
 PROFILE = DEFAULT_MODELS[0]["model"]
 HOST_PREFIX = "litellm-bench-host-"
+# The phases in the order they run (the grid needs the settings' cheapest).
+PHASES = ("first_deploy", "no_change", "downtime", "model_scaling", "host_scaling", "settings_at_c8", "grid", "memory")
 # What one setting changes, against the role's defaults (empty: the defaults).
 SETTINGS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "LITELLM_LOG=DEBUG": {"litellm_log_level": "DEBUG"},
-    "LITELLM_LOG=WARNING": {"litellm_log_level": "WARNING"},
+    "LITELLM_LOG=INFO": {"litellm_log_level": "INFO"},
     "LITELLM_LOG=ERROR": {"litellm_log_level": "ERROR"},
+    "access log on": {"litellm_access_log": True},
     "plain-text logs": {"litellm_json_logs": False},
     "1 worker": {"litellm_num_workers": 1},
     "2 workers": {"litellm_num_workers": 2},
     "2 workers, recycled every 200 requests": {"litellm_num_workers": 2, "litellm_max_requests_before_restart": 200},
-    # litellm_metrics' default is on only if this costs at most 5% more CPU a request than the defaults.
+    # Both, whichever is the default: litellm_metrics is on by default only
+    # if it costs at most 5% more CPU a request than without (FEATURES).
     "metrics on": {"litellm_metrics": True},
+    "metrics off": {"litellm_metrics": False},
 }
+# What a feature costs: CPU a request with it (a setting above) over without
+# it, both measured in the same settings phase; a target where one decides a
+# default.
+FEATURES: list[dict[str, Any]] = [
+    {"feature": "Prometheus metrics (litellm_metrics)", "with": "metrics on", "without": "metrics off", "target": 1.05},
+    {
+        "feature": "the default logs over the quietest (LITELLM_LOG=ERROR)",
+        "with": "defaults",
+        "without": "LITELLM_LOG=ERROR",
+        "target": 1.05,
+    },
+    {"feature": "LiteLLM's lines a request (LITELLM_LOG=INFO)", "with": "LITELLM_LOG=INFO", "without": "defaults"},
+    {"feature": "the access log (litellm_access_log)", "with": "access log on", "without": "defaults"},
+    {"feature": "JSON logs over plain text (litellm_json_logs)", "with": "defaults", "without": "plain-text logs"},
+]
 
 
 def say(message: str) -> None:
@@ -177,6 +199,7 @@ class Bench:
         self.host_counts = [int(c) for c in args.hosts.split(",") if c]
         self.memory_workers = [int(c) for c in args.memory_workers.split(",")]
         self.settings = [s for s in SETTINGS if s in args.settings.split(";")] if args.settings else list(SETTINGS)
+        self.rounds: int = args.rounds or self.repeats
         self.out: Path = args.out
         self.results: dict[str, Any] = {"settings_tried": self.settings}
         self.vcpus = os.cpu_count() or 1
@@ -655,7 +678,8 @@ end
         return sample
 
     def logs_show(self) -> dict[str, bool]:
-        """Whether `docker logs litellm` shows the proxy's start and a failed request."""
+        """Whether `docker logs litellm` shows the proxy's start, every model it
+        loaded, a failed request, and a line for each request (the load's)."""
         request = urllib.request.Request(  # noqa: S310 - fixed http URL
             f"{PROXY}/v1/chat/completions",
             data=json.dumps({"model": ALIAS, "messages": "not a list"}).encode(),
@@ -668,7 +692,9 @@ end
         text = logs.stdout + logs.stderr
         return {
             "start": "Uvicorn running on" in text or "Application startup complete" in text,
+            "models": all(model["name"] in text for model in models(7)),
             "error": ":ERROR:" in text or '"level": "ERROR"' in text or "Traceback (most recent call last)" in text,
+            "a line a request": "POST /v1/chat/completions" in text or "litellm.acompletion(" in text,
         }
 
     def deploy(self, setting: str) -> Cgroup:
@@ -676,17 +702,25 @@ end
         self.wait_for("/health/readiness")
         return Cgroup(CONTAINER)
 
+    def measure_setting(self, setting: str, samples: int) -> tuple[list[dict[str, float]], Cgroup]:
+        """One deployment of a setting: a warm-up, then samples wrk runs at c=8."""
+        cgroup = self.deploy(setting)
+        script = self.proxy_script(stream=False)
+        try:
+            self.wrk(PROXY, script, 8)  # warm-up, not counted
+            return [self.measured_load(script, 8, cgroup) for _ in range(samples)], cgroup
+        finally:
+            Path(script).unlink()
+
     def settings_at_c8(self) -> None:
-        say(f"6/8 settings one at a time at c=8 ({len(self.settings)}), {self.repeats} x {self.duration} s each")
-        rows = []
-        for setting in self.settings:
-            cgroup = self.deploy(setting)
-            script = self.proxy_script(stream=False)
-            try:
-                self.wrk(PROXY, script, 8)  # warm-up, not counted
-                samples = [self.measured_load(script, 8, cgroup) for _ in range(self.repeats)]
-            finally:
-                Path(script).unlink()
+        # A setting that is the defaults on this machine ("2 workers" on 2
+        # vCPUs, "metrics off" while metrics are off by default) is measured
+        # as the defaults.
+        first = [s for s in self.settings if s == "defaults" or not self.is_default(s)]
+        say(f"6/8 settings one at a time at c=8 ({len(first)}), {self.repeats} x {self.duration} s each")
+        rows = {}
+        for setting in first:
+            samples, cgroup = self.measure_setting(setting, self.repeats)
             row = {
                 "setting": setting,
                 "workers": self.workers(),
@@ -699,25 +733,56 @@ end
                 "logs": self.logs_show(),
                 "samples": samples,
             }
-            rows.append(row)
+            row["rounds"] = [row["cpu_ms_per_request"]]
+            rows[setting] = row
             say(
                 f"  {setting}: {row['cpu_ms_per_request']:.2f} CPU ms/request, p50 {row['p50_ms']:.1f} ms, "
                 f"p99 {row['p99_ms']:.1f} ms, {row['rps']:.0f} req/s, logs {row['logs']}"
             )
-        self.results["settings"] = rows
-        eligible = [r for r in rows if r["workers"] == self.vcpus and r["logs"]["start"] and r["logs"]["error"]]
-        # A setting that is the defaults on this machine ("2 workers" on 2
-        # vCPUs) measures only the noise: the defaults are held against the
-        # others.
-        others = [r for r in eligible if r["setting"] == "defaults" or not self.is_default(r["setting"])]
-        best = min(others or rows, key=lambda r: r["cpu_ms_per_request"])
+        self.paired_rounds(rows)
+        self.results["settings"] = list(rows.values())
+        self.pick_best(list(rows.values()))
+
+    def as_measured(self, setting: str) -> str:
+        return "defaults" if self.is_default(setting) else setting
+
+    def paired_rounds(self, rows: dict[str, dict[str, Any]]) -> None:
+        """The features with a target, in more rounds: each round deploys both
+        settings of each, one after the other, and the figure is the median of
+        the rounds' ratios. One deployment against another differs by up to
+        about 15% (each start of the workers lays out memory anew); the samples
+        of one deployment, by 3%."""
+        decided = [f for f in FEATURES if "target" in f]
+        pairs = [(self.as_measured(f["with"]), self.as_measured(f["without"])) for f in decided]
+        paired = [s for s in dict.fromkeys(x for pair in pairs for x in pair) if s in rows]
+        if self.rounds > 1 and paired:
+            say(f"  {self.rounds - 1} more rounds of {paired}, {min(self.repeats, 2)} x {self.duration} s each")
+        for _ in range(self.rounds - 1):
+            for setting in paired:
+                samples, _cgroup = self.measure_setting(setting, min(self.repeats, 2))
+                rows[setting]["rounds"].append(statistics.median(s["cpu_ms_per_request"] for s in samples))
+        features = []
+        for f in FEATURES:
+            with_, without = self.as_measured(f["with"]), self.as_measured(f["without"])
+            if with_ not in rows or without not in rows or with_ == without:
+                continue
+            a, b = rows[with_]["rounds"], rows[without]["rounds"]
+            ratios = [x / y for x, y in zip(a, b, strict=False)]  # unpaired: round 1
+            features.append({**f, "ratio": statistics.median(ratios), "ratios": ratios})
+            say(f"  {f['feature']}: {features[-1]['ratio']:.3f}x (rounds: {', '.join(f'{r:.3f}' for r in ratios)})")
+        self.results["features"] = features
+
+    def pick_best(self, rows: list[dict[str, Any]]) -> None:
+        shown = ("start", "models", "error")
+        eligible = [r for r in rows if r["workers"] == self.vcpus and all(r["logs"][k] for k in shown)]
+        best = min(eligible or rows, key=lambda r: r["cpu_ms_per_request"])
         defaults = next((r for r in rows if r["setting"] == "defaults"), rows[0])
         self.results["best_setting"] = {
             "setting": best["setting"],
             "defaults_to_best": defaults["cpu_ms_per_request"] / best["cpu_ms_per_request"],
             "target_ratio": 1.05,
             "eligible": [r["setting"] for r in eligible],
-            "same_as_defaults": [r["setting"] for r in rows if self.is_default(r["setting"])],
+            "same_as_defaults": [s for s in self.settings if s != "defaults" and self.is_default(s)],
         }
 
     def is_default(self, setting: str) -> bool:
@@ -852,6 +917,9 @@ def main() -> None:
     parser.add_argument("--standin", default="", help="stand-in URL as the containers reach it")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument(
+        "--rounds", type=int, default=0, help="rounds of the settings compared against a target (default: --repeats)"
+    )
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--models", default="7,50,200", help="model counts to deploy")
     parser.add_argument("--hosts", default="1,2,4", help="test-host counts (empty: no host figures)")
@@ -860,22 +928,33 @@ def main() -> None:
     )
     parser.add_argument("--settings", default="", help="settings to compare, separated by ; (default: all)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the results go (default bench/results)")
+    parser.add_argument(
+        "--phases",
+        default=",".join(PHASES),
+        help="phases to run, separated by commas (default: all); a part goes to results.json in --out only",
+    )
     args = parser.parse_args()
     if not (args.image and args.standin and (args.host_image or not args.hosts)):
         parser.error("--image, --standin and --host-image are required (bench/run.sh passes them)")
+    phases = [p for p in args.phases.split(",") if p]
+    if unknown := sorted(set(phases) - set(PHASES)):
+        parser.error(f"unknown phases {unknown}: choose from {list(PHASES)}")
+    if "grid" in phases and "settings_at_c8" not in phases:
+        parser.error("the grid needs the settings phase (settings_at_c8): it loads the cheapest setting")
+    whole = set(phases) == set(PHASES)
+    if not whole and args.out.resolve() == RESULTS:
+        parser.error("bench/results holds full runs only: give --out for a part")
     args.out.mkdir(parents=True, exist_ok=True)
     bench = Bench(args)
     start = time.monotonic()
-    bench.first_deploy()
-    bench.no_change()
-    bench.downtime()
-    bench.model_scaling()
-    bench.host_scaling()
-    bench.settings_at_c8()
-    bench.grid()
-    bench.memory()
+    for phase in PHASES:
+        if phase in phases:
+            getattr(bench, phase)()
     bench.results["bench_minutes"] = (time.monotonic() - start) / 60
-    bench.write(machine_info(args.image))
+    if whole:
+        bench.write(machine_info(args.image))
+    else:
+        (args.out / "results.json").write_text(json.dumps({"results": bench.results}, indent=2) + "\n")
     say(f"results in {args.out} after {bench.results['bench_minutes']:.1f} minutes")
 
 

@@ -154,7 +154,27 @@ def headline(r: dict[str, Any]) -> list[list[str]]:
                 met(b["defaults_to_best"] <= b["target_ratio"]),
             ]
         )
+    for f in r.get("features", []):
+        if "target" in f:
+            rows.append(
+                [
+                    f"CPU per request: {f['feature']}",
+                    f["with"],
+                    f["without"],
+                    f"{f['ratio']:.3f}x",
+                    f"<= {f['target']}x",
+                    met(f["ratio"] <= f["target"]),
+                ]
+            )
     return rows
+
+
+def feature_rows(r: dict[str, Any]) -> list[list[str]]:
+    """feature, with, without, CPU a request with it over without."""
+    return [[f["feature"], f["with"], f["without"], f"{f['ratio']:.3f}x"] for f in r.get("features", [])]
+
+
+FEATURES_HEADER = ["feature", "with (setting)", "without (setting)", "CPU a request, with / without"]
 
 
 def settings_rows(r: dict[str, Any]) -> list[list[str]]:
@@ -296,6 +316,9 @@ def markdown(doc: dict[str, Any]) -> str:
             SETTINGS_HEADER,
             settings_rows(r),
         )
+    if r.get("features"):
+        lines += ["", "What each feature costs (CPU a request at c=8, both settings of the same phase):", ""]
+        lines += table(FEATURES_HEADER, feature_rows(r))
     if r.get("load"):
         lines += ["", "Load grid (proxy vs the same requests straight to the stand-in):", ""]
         lines += table(
@@ -378,6 +401,11 @@ def readme_table(doc: dict[str, Any]) -> str:
         *table(
             SETTINGS_HEADER,
             settings_rows(doc["results"]),
+        ),
+        *(
+            ["", "What each feature costs (CPU a request at c=8):", "", *table(FEATURES_HEADER, feature_rows(r))]
+            if (r := doc["results"]).get("features")
+            else []
         ),
         END,
     ]

@@ -3,6 +3,7 @@
 # once, short, into a scratch directory: --repeats 1 ... --out DIR):
 #   bench/run.sh [--repeats 5] [--duration 5] [--concurrency 1,8,32] [--models 7,50,200]
 #                [--hosts 1,2,4] [--settings 'defaults;1 worker;...'] [--out bench/results]
+#                [--phases settings_at_c8,...  (a part, into another --out)]
 # It deploys the role on this machine like demo/deploy.sh (so port 4000 must be
 # free), against the local Bedrock stand-in, and writes bench/results/.
 set -euo pipefail

@@ -148,6 +148,7 @@ FILE_MODES = {
     "tls.key": "",
     "ca-bundle.pem": "0644",
     "redis-ca.pem": "0644",
+    "logging.yaml": "0644",
 }
 
 
@@ -480,6 +481,8 @@ def container(
         command += ["--max_requests_before_restart", str(_whole(settings["max_requests"]))]
     if "tls.crt" in targets:  # TLS: the certificate and key are mounted
         command += ["--ssl_certfile_path", targets["tls.crt"], "--ssl_keyfile_path", targets["tls.key"]]
+    if "logging.yaml" in targets:  # uvicorn's loggers (litellm_log_config)
+        command += ["--log_config", targets["logging.yaml"]]
     mounts = [{"type": "bind", "source": config or paths["config.yaml"], "target": CONTAINER_CONFIG, "read_only": True}]
     mounts += [
         {"type": "bind", "source": paths[extra["name"]], "target": extra["target"], "read_only": True}

@@ -114,6 +114,59 @@ def settings_blocks(v: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {name: block for name, block in blocks.items() if block}
 
 
+# uvicorn's loggers: its server (start, workers, shutdown, its errors) and its
+# access log (a line per request). LiteLLM's own loggers follow LITELLM_LOG.
+SERVER_LOGGERS = ("uvicorn", "uvicorn.error")
+ACCESS_LOGGER = "uvicorn.access"
+# What LiteLLM's JSON_LOGS uses for uvicorn (litellm/_logging.py:
+# _get_uvicorn_json_log_config), and uvicorn's own plain formats.
+JSON_FORMATTER = {"()": "litellm._logging.JsonFormatter"}
+PLAIN_FORMATTERS = {
+    "default": {"()": "uvicorn.logging.DefaultFormatter", "fmt": "%(levelprefix)s %(message)s", "use_colors": False},
+    "access": {
+        "()": "uvicorn.logging.AccessFormatter",
+        "fmt": '%(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s',
+        "use_colors": False,
+    },
+}
+
+
+def log_config(v: Mapping[str, Any]) -> dict[str, Any]:
+    """uvicorn's logging (logging.yaml, given to LiteLLM's --log_config).
+
+    Without it LiteLLM sets uvicorn's loggers to LITELLM_LOG, so the level
+    that silences LiteLLM's per-request lines (WARNING) also hides the
+    server's start. Here the server logs at INFO under LITELLM_LOG=INFO or
+    WARNING (at DEBUG, ERROR and CRITICAL as asked), and the access log's
+    line per request is litellm_access_log's, whatever the level."""
+    level = str(v.get("litellm_log_level") or "WARNING").upper()
+    server = "INFO" if level in ("INFO", "WARNING") else level
+    access = "INFO" if _flag(v.get("litellm_access_log")) else "WARNING"
+    plain = not _flag(v.get("litellm_json_logs"))
+    formatters = {name: dict(PLAIN_FORMATTERS[name] if plain else JSON_FORMATTER) for name in ("default", "access")}
+    stream = {"class": "logging.StreamHandler", "stream": "ext://sys.stdout"}
+    loggers = {name: {"handlers": ["default"], "level": server, "propagate": False} for name in SERVER_LOGGERS}
+    loggers[ACCESS_LOGGER] = {"handlers": ["access"], "level": access, "propagate": False}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": formatters,
+        "handlers": {"default": {"formatter": "default", **stream}, "access": {"formatter": "access", **stream}},
+        "loggers": loggers,
+    }
+
+
+LOG_CONFIG_HEADER = "# The uvicorn loggers: litellm_log_level and litellm_access_log (docs/logs.md).\n"
+
+
+def log_config_file(v: Mapping[str, Any]) -> str:
+    """logging.yaml's text: YAML, which no ansible-core mistakes for data
+    (before 2.19 a templated string that looks like JSON becomes a dict)."""
+    import yaml  # Ansible's own requirement
+
+    return LOG_CONFIG_HEADER + yaml.safe_dump(log_config(v), sort_keys=True, default_flow_style=False)
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
-        return {"litellm_settings_blocks": settings_blocks}
+        return {"litellm_settings_blocks": settings_blocks, "litellm_log_config": log_config_file}

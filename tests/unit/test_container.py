@@ -186,3 +186,13 @@ def test_the_constants_are_vars_main_yml_s() -> None:
 def test_security_options_are_added_to_no_new_privileges() -> None:
     got = planner.container(settings(security_opts=["apparmor=docker-default"]), "live")
     assert (got["security_opts"], got["cap_drop"]) == (["no-new-privileges", "apparmor=docker-default"], ["ALL"])
+
+
+def test_the_log_config_is_mounted_and_given_to_litellm() -> None:
+    extra = [{"name": "logging.yaml", "target": "/app/logging.yaml"}]
+    for purpose in ("live", "canary"):
+        got = planner.container(settings(files=["config.yaml", "litellm.env", "logging.yaml"], extra=extra), purpose)
+        assert got["command"][-2:] == ["--log_config", "/app/logging.yaml"]
+        assert got["mounts"][1:] == [
+            {"type": "bind", "source": "/etc/litellm/logging.yaml", "target": "/app/logging.yaml", "read_only": True}
+        ]

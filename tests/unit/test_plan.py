@@ -261,6 +261,7 @@ def test_only_the_tls_key_follows_the_images_user(build: dict, labels: dict | No
         "tls.crt": {"gid": 0, "mode": "0644"},
         "ca-bundle.pem": {"gid": 0, "mode": "0644"},
         "redis-ca.pem": {"gid": 0, "mode": "0644"},
+        "logging.yaml": {"gid": 0, "mode": "0644"},
     }
 
 

@@ -167,3 +167,63 @@ def test_the_operator_s_fallbacks_and_retry_policy_win() -> None:
     theirs = {"fallbacks": [{"opus": ["sonnet"]}], "retry_policy": {"RateLimitErrorRetries": 0}}
     router = settings.settings_blocks(inputs(litellm_models=MODELS, litellm_router_settings=theirs))["router_settings"]
     assert router == {**ROUTER, **theirs}
+
+
+def loggers(server: str, access: str) -> dict[str, dict[str, Any]]:
+    return {
+        "uvicorn": {"handlers": ["default"], "level": server, "propagate": False},
+        "uvicorn.error": {"handlers": ["default"], "level": server, "propagate": False},
+        "uvicorn.access": {"handlers": ["access"], "level": access, "propagate": False},
+    }
+
+
+@pytest.mark.parametrize(
+    ("level", "access_log", "server", "access"),
+    [
+        pytest.param("WARNING", False, "INFO", "WARNING", id="defaults: the server's start, no line a request"),
+        pytest.param("INFO", False, "INFO", "WARNING", id="INFO: LiteLLM's lines a request, still no access line"),
+        pytest.param("WARNING", True, "INFO", "INFO", id="the access log on, one variable away"),
+        pytest.param("ERROR", False, "ERROR", "WARNING", id="ERROR: the server's errors only"),
+        pytest.param("ERROR", "True", "ERROR", "INFO", id="the access log on, the flag as text (before 2.19)"),
+        pytest.param("DEBUG", False, "DEBUG", "WARNING", id="DEBUG: the server's debug lines too"),
+        pytest.param("CRITICAL", False, "CRITICAL", "WARNING", id="CRITICAL"),
+    ],
+)
+def test_uvicorn_s_log_levels(level: str, access_log: Any, server: str, access: str) -> None:
+    got = settings.log_config({"litellm_log_level": level, "litellm_access_log": access_log, "litellm_json_logs": True})
+    assert got["loggers"] == loggers(server, access)
+    assert got["version"] == 1 and got["disable_existing_loggers"] is False
+
+
+def test_json_logs_format_uvicorn_s_lines_as_litellm_does() -> None:
+    got = settings.log_config({"litellm_log_level": "WARNING", "litellm_json_logs": True})
+    json_formatter = {"()": "litellm._logging.JsonFormatter"}
+    assert got["formatters"] == {"default": json_formatter, "access": json_formatter}
+    stream = {"class": "logging.StreamHandler", "stream": "ext://sys.stdout"}
+    assert got["handlers"] == {name: {"formatter": name, **stream} for name in ("default", "access")}
+
+
+def test_plain_logs_keep_uvicorn_s_own_formats_without_colours() -> None:
+    got = settings.log_config({"litellm_log_level": "WARNING", "litellm_json_logs": False})
+    assert got["formatters"]["default"]["()"] == "uvicorn.logging.DefaultFormatter"
+    assert got["formatters"]["access"]["()"] == "uvicorn.logging.AccessFormatter"
+    assert {f["use_colors"] for f in got["formatters"].values()} == {False}
+
+
+def test_the_log_config_shares_no_object_so_its_yaml_has_no_anchor() -> None:
+    import yaml
+
+    for json_logs in (True, False):
+        text = yaml.safe_dump(settings.log_config({"litellm_log_level": "INFO", "litellm_json_logs": json_logs}))
+        assert "&id" not in text and "*id" not in text
+
+
+def test_the_log_config_file_is_a_comment_then_the_yaml_of_the_config() -> None:
+    import yaml
+
+    given = {"litellm_log_level": "WARNING", "litellm_json_logs": True}
+    text = settings.log_config_file(given)
+    first, rest = text.split("\n", 1)
+    assert first.startswith("# ") and "\\n" not in text
+    assert yaml.safe_load(rest) == yaml.safe_load(text) == settings.log_config(given)
+    assert not text.lstrip().startswith(("{", "["))  # never read as data before ansible-core 2.19

@@ -48,7 +48,8 @@ def test_litellm_runs_in_production_mode(host: Any) -> None:
         return run(host, f"docker exec {CONTAINER} printenv {name}", f"printenv {name}").strip()
 
     assert env("LITELLM_MODE") == "PRODUCTION"
-    assert env("LITELLM_LOG") == "INFO"
+    assert env("LITELLM_LOG") == "WARNING"  # no line a request; the server's start stays (logging.yaml)
     assert env("LITELLM_LOCAL_MODEL_COST_MAP") == "True"  # the scenario sets litellm_local_model_cost_map
     workers = run(host, f"docker inspect --format '{{{{json .Args}}}}' {CONTAINER}", "args")
     assert '"--num_workers","1"' in workers
+    assert '"--log_config","/app/logging.yaml"' in workers

@@ -38,7 +38,7 @@ def test_check_diff_on_a_deployed_host_shows_the_change_only(host: Any, secrets:
     since = now(host)
     extra = {
         "litellm_models": [*default_models(), CHECK_ALIAS],
-        "litellm_log_level": "WARNING",
+        "litellm_log_level": "INFO",  # the env file changes too: reported, never shown
         "litellm_image": f"{REPO}:not-pulled-in-check-mode",  # not on the host, not even in the registry
     }
     result = converge_ok(secrets, extra, args=["--check", "--diff"])
