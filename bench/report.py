@@ -33,6 +33,8 @@ SETTINGS_HEADER = [
     "peak MiB",
     "docker logs show",
 ]
+# What the settings table says `docker logs` showed (bench.py: logs_show).
+LOGS_SHOWN = ("start", "models", "error")
 BEGIN, END = "<!-- bench:begin (bench/report.py --readme writes this table) -->", "<!-- bench:end -->"
 
 
@@ -183,7 +185,7 @@ def settings_rows(r: dict[str, Any]) -> list[list[str]]:
     rows = []
     for s in r.get("settings", []):
         versus = f"{s['cpu_ms_per_request'] / base['cpu_ms_per_request']:.2f}x" if base else ""
-        logs = ", ".join(k for k, v in s["logs"].items() if v) or "neither"
+        logs = ", ".join(k for k in LOGS_SHOWN if s["logs"].get(k)) or "none of them"
         rows.append(
             [
                 s["setting"] + (" (the defaults on this machine)" if s["setting"] in same else ""),
