@@ -28,7 +28,10 @@ def test_container_runs_the_configured_image_with_the_restart_policy(host: Any) 
     assert data["Config"]["Image"] == f"{REPO}@{digest}"
     assert data["Config"]["Labels"]["litellm_bedrock.image"] == data["Image"]
     assert data["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
-    assert data["Args"] == ["--config", "/app/config.yaml", "--port", "4000", "--num_workers", "1"]
+    assert data["Args"] == [
+        *("--config", "/app/config.yaml", "--port", "4000", "--num_workers", "1"),
+        *("--log_config", "/app/logging.yaml"),  # uvicorn's loggers (docs/logs.md)
+    ]
 
 
 def test_image_was_really_pulled_from_the_registry(host: Any) -> None:
@@ -47,7 +50,8 @@ def test_port_4000_is_published_directly_and_answers(host: Any) -> None:
 def test_config_yaml_is_a_read_only_bind_of_the_host_file(host: Any) -> None:
     mounts = inspect(host)["Mounts"]
     assert [(m["Type"], m["Source"], m["Destination"], m["RW"]) for m in mounts] == [
-        ("bind", f"{CONFIG_DIR}/config.yaml", "/app/config.yaml", False)
+        ("bind", f"{CONFIG_DIR}/config.yaml", "/app/config.yaml", False),
+        ("bind", f"{CONFIG_DIR}/logging.yaml", "/app/logging.yaml", False),
     ]
     # The image's entrypoint is still there: no directory was mounted over /app.
     assert run(host, f"docker exec {CONTAINER} ls /app/docker", "ls /app/docker").split() == ["prod_entrypoint.sh"]
@@ -59,6 +63,8 @@ def test_files_are_root_owned_and_the_env_file_is_private(host: Any) -> None:
         "config.yaml.last-good": 0o600,
         "litellm.env": 0o600,
         "litellm.env.last-good": 0o600,
+        "logging.yaml": 0o644,
+        "logging.yaml.last-good": 0o600,
         "salt-key.fingerprint": 0o600,
         "served.json": 0o600,
         ".managed-by-litellm-role": 0o644,
