@@ -772,8 +772,9 @@ end
         self.results["features"] = features
 
     def pick_best(self, rows: list[dict[str, Any]]) -> None:
-        shown = ("start", "models", "error")
-        eligible = [r for r in rows if r["workers"] == self.vcpus and all(r["logs"][k] for k in shown)]
+        from report import LOGS_SHOWN  # bench/report.py: what the settings table says the log shows
+
+        eligible = [r for r in rows if r["workers"] == self.vcpus and all(r["logs"][k] for k in LOGS_SHOWN)]
         best = min(eligible or rows, key=lambda r: r["cpu_ms_per_request"])
         defaults = next((r for r in rows if r["setting"] == "defaults"), rows[0])
         self.results["best_setting"] = {

@@ -33,7 +33,7 @@ SETTINGS_HEADER = [
     "peak MiB",
     "docker logs show",
 ]
-# What the settings table says `docker logs` showed (bench.py: logs_show).
+# What `docker logs` must show (bench.py: logs_show): the settings table's column, and a setting's eligibility.
 LOGS_SHOWN = ("start", "models", "error")
 BEGIN, END = "<!-- bench:begin (bench/report.py --readme writes this table) -->", "<!-- bench:end -->"
 
