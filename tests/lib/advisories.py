@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import textwrap
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -165,7 +166,10 @@ def render(found: Iterable[Mapping[str, Any]]) -> str:
     for entry in found:
         lines.append(f"  # {entry['_source']}")
         if entry.get("_note"):
-            lines.append(f"  # {entry['_note']}")
+            # vars/ keeps to 120 characters a line (.yamllint)
+            lines += textwrap.wrap(
+                entry["_note"], 116, initial_indent="  # ", subsequent_indent="  #   ", break_on_hyphens=False
+            )
         body = {k: v for k, v in entry.items() if not k.startswith("_")}
         text = yaml.safe_dump([body], sort_keys=False, default_flow_style=None, width=110)
         lines += ["  " + line for line in text.rstrip("\n").splitlines()]

@@ -125,7 +125,9 @@ def test_the_table_parses_and_every_entry_names_its_source() -> None:
             while start > 0 and lines[start - 1].strip().startswith("#"):
                 start -= 1
             above = [x.strip() for x in lines[start:index]]
-            assert any(x.startswith("# https://") for x in above), f"no source address above {line.strip()}"
+            # an address, or a file of a GitHub repository: owner/repository@commit path
+            source = re.compile(r"# (https://\S+|[\w.-]+/[\w.-]+@[0-9a-fA-F]{7,40}) ")
+            assert any(source.match(x + " ") for x in above), f"no source address above {line.strip()}"
 
 
 @pytest.mark.parametrize(
@@ -169,6 +171,8 @@ def test_osv_records_become_entries_twins_merged() -> None:
     rendered = yaml.safe_load("advisories:\n" + osv.render(found.values()))
     assert builds.parse(rendered)  # what it writes is a table the role reads
     assert osv.render(found.values()).startswith("  # https://osv.dev/vulnerability/")
+    long_note = {**sql, "_note": "severity mapped from CVSS 4.9 (CVSS:3.0); " * 4}
+    assert max(len(line) for line in osv.render([long_note]).splitlines()) <= 120  # .yamllint's limit
 
 
 def test_a_ghsa_and_its_pysec_twin_are_one_entry_with_githubs_rating() -> None:
