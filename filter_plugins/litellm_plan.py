@@ -432,11 +432,19 @@ def mounted(extra: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
     return [{"name": str(item["name"]), "target": str(item["target"])} for item in extra]
 
 
+def _metrics_tmpfs(settings: Mapping[str, Any]) -> dict[str, str]:
+    """litellm_metrics: the workers' Prometheus files on a tmpfs of their own
+    (PROMETHEUS_MULTIPROC_DIR), whether the root is read-only or not."""
+    if not _flag(settings.get("metrics")):
+        return {}
+    return {str(settings["metrics_dir"]): str(settings["metrics_tmpfs_size"])}
+
+
 def _tmpfs(settings: Mapping[str, Any]) -> list[str]:
     """The read-only container's tmpfs mounts, then the metrics one (either
     way): each its owner's, /tmp everyone's as any /tmp."""
     owner = f"uid={_whole(settings.get('uid') or 0)},gid={_whole(settings.get('gid') or 0)},mode=0700"
-    mounts = {**(settings["tmpfs"] if _flag(settings["read_only"]) else {}), **(settings.get("metrics_tmpfs") or {})}
+    mounts = {**(settings["tmpfs"] if _flag(settings["read_only"]) else {}), **_metrics_tmpfs(settings)}
     return [f"{path}:size={size}," + ("mode=1777" if path == CONTAINER_TMP else owner) for path, size in mounts.items()]
 
 
@@ -466,10 +474,11 @@ def container(
     settings: name, image, restart_policy, stop_timeout, workers,
     max_requests, bind_host, port, config_dir, files (the active files' names),
     extra ({name, target} of the mounted files besides config.yaml and the
-    env file), memory (the live limit), canary_memory, read_only, tmpfs,
-    uid, gid, labels, log_max_size, log_max_file, healthcheck_interval,
-    healthcheck_retries, startup_timeout, security_opts. `config` mounts
-    another config.yaml (a canary's)."""
+    env file), memory (litellm_memory_limit: auto, empty or a limit),
+    memory_per_process_mb, canary_memory, read_only, tmpfs, metrics,
+    metrics_dir, metrics_tmpfs_size, uid, gid, labels, log_max_size,
+    log_max_file, healthcheck_interval, healthcheck_retries, startup_timeout,
+    security_opts. `config` mounts another config.yaml (a canary's)."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown purpose {purpose!r}: one of {', '.join(PURPOSES)}")
     canary = purpose == "canary"
@@ -489,6 +498,14 @@ def container(
         for extra in settings["extra"]
     ]
     tls = "tls.crt" in targets
+    memory = memory_limit(
+        str(settings["memory"]),
+        _whole(settings["workers"]),
+        settings["read_only"],
+        settings["tmpfs"],
+        _whole(settings["memory_per_process_mb"]),
+        _metrics_tmpfs(settings),
+    )
     return {
         "name": name or settings["name"],
         "image": settings["image"],
@@ -501,7 +518,7 @@ def container(
         "mounts": mounts,
         "env_file": paths[ENV_FILE],
         "env": {"DISABLE_SCHEMA_UPDATE": "true"} if canary else {},
-        "memory": settings["canary_memory"] if canary else (settings["memory"] or "0"),
+        "memory": settings["canary_memory"] if canary else (memory or "0"),
         "read_only": _flag(settings["read_only"]),
         "tmpfs": _tmpfs(settings),
         "labels": dict(settings["labels"]),
@@ -793,7 +810,6 @@ class FilterModule:
             "litellm_renames": renames,
             "litellm_rollback_copies": rollback_copies,
             "litellm_suffixed": suffixed,
-            "litellm_memory_limit": memory_limit,
             "litellm_workers": workers,
             "litellm_file_access": file_access,
             "litellm_file_plan": file_plan,

@@ -33,9 +33,13 @@ def settings(**over: Any) -> dict[str, Any]:
         "files": ["config.yaml", "litellm.env"],
         "extra": [],
         "memory": "1536m",
+        "memory_per_process_mb": "512",  # as text: the task's vars are templated
         "canary_memory": "768m",
         "read_only": False,
         "tmpfs": {TMP: "64m", "/app/.cache": "64m"},
+        "metrics": False,
+        "metrics_dir": CONSTANTS["_litellm_metrics_dir"],
+        "metrics_tmpfs_size": CONSTANTS["_litellm_metrics_tmpfs_size"],
         "uid": 65532,
         "gid": 65532,
         "labels": {"litellm_bedrock.version": "1.108.7"},
@@ -170,6 +174,34 @@ def test_an_ipv6_bind_address_another_port_and_no_memory_limit() -> None:
     assert got["published_ports"] == ["[::1]:8443:4000"]
     assert got["memory"] == "0"  # Docker's "no limit"
     assert got["command"][-2:] == ["--num_workers", "4"]
+
+
+@pytest.mark.parametrize(
+    ("over", "tmpfs", "memory"),
+    [
+        # auto: 512 MB for each worker and uvicorn's supervisor, plus the tmpfs mounts
+        ({"memory": "auto"}, [], "1536m"),
+        ({"memory": "auto", "metrics": True}, ["/run/litellm-metrics:size=64m,uid=65532,gid=65532,mode=0700"], "1600m"),
+        (
+            {"memory": "auto", "metrics": "True", "read_only": True, "workers": "1"},  # text before 2.19
+            [
+                f"{TMP}:size=64m,mode=1777",
+                "/app/.cache:size=64m,uid=65532,gid=65532,mode=0700",
+                "/run/litellm-metrics:size=64m,uid=65532,gid=65532,mode=0700",
+            ],
+            "704m",
+        ),
+        ({"memory": "2g", "metrics": True}, ["/run/litellm-metrics:size=64m,uid=65532,gid=65532,mode=0700"], "2g"),
+    ],
+)
+def test_the_metrics_tmpfs_and_the_memory_limit_it_counts_against(
+    over: dict[str, Any], tmpfs: list[str], memory: str
+) -> None:
+    got = planner.container(settings(**over), "live")
+    assert (got["tmpfs"], got["memory"]) == (tmpfs, memory)
+    # The canary keeps its own cap, with the same mounts.
+    canary = planner.container(settings(**over), "canary", name="litellm-canary")
+    assert (canary["tmpfs"], canary["memory"]) == (tmpfs, "768m")
 
 
 def test_an_unknown_purpose_is_refused() -> None:
