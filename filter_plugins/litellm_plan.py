@@ -291,12 +291,10 @@ def changed_files(
 
 def definition_changed(comparison: Mapping[str, Any] | None) -> bool:
     """Whether the container would be recreated: the comparison of the
-    container with its definition (library/litellm_container_compare.py:
-    differs), None or skipped when there was none. A hand `docker update` of
-    the memory limit or the restart policy differs too."""
-    if not comparison or comparison.get("skipped"):
-        return False
-    return bool(comparison.get("differs"))
+    container with its definition (litellm_compare.py: comparison's differs),
+    None when there was none. A hand `docker update` of the memory limit or
+    the restart policy differs too."""
+    return bool(comparison and comparison.get("differs"))
 
 
 def _action(observed: Mapping[str, Any], changed: Iterable[str], differs: bool, check_mode: bool, stale: bool) -> str:

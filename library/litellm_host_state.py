@@ -10,7 +10,9 @@ fingerprint and the record of what served), says whether Docker's systemd
 unit is enabled, whether anything listens on the proxy's port and, when
 asked, the host's addresses, and asks Docker Engine's API, on its local
 socket, for the container summaries and the image (what docker_host_info
-returns with verbose_output). When that image is already there, it also runs
+returns with verbose_output), and, when asked, the role's container and its
+image as the plan compares them with the container's definition (its
+environment only as digests, see INSPECTED). When that image is already there, it also runs
 the role's probe of it (which LiteLLM version and user it holds: a throwaway
 container without network in which the image's Python only reads files),
 saving the module run the role would otherwise spend on it. It changes
@@ -20,6 +22,7 @@ nothing on the host.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -72,6 +75,14 @@ options:
     description: Ask Docker Engine for the images that match this reference (empty to skip).
     type: str
     default: ""
+  inspect:
+    description:
+      - Also inspect the container named exactly O(containers) and its image, for the plan's
+        comparison with the container's definition (filter_plugins/litellm_compare.py). The
+        environment is returned only as HMAC-SHA256 digests of its C(KEY=VALUE) entries, keyed
+        with the container's id: never a value.
+    type: bool
+    default: false
   probe:
     description:
       - A command that reads what the image holds (empty to skip), for example
@@ -117,7 +128,9 @@ docker:
   description: >-
     When O(containers) or O(image) is set, can_talk_to_docker, and when it is true the
     containers and images lists of Docker Engine's API (/containers/json, /images/json), as
-    community.docker.docker_host_info returns them with verbose_output. Only a local socket is
+    community.docker.docker_host_info returns them with verbose_output; with O(inspect), inspect:
+    the container's and its image's parameters the plan compares (null when there is no such
+    container; see INSPECTED). Only a local socket is
     asked (DOCKER_HOST unix://, or /var/run/docker.sock): can_talk_to_docker is false when it
     does not answer, or DOCKER_HOST names another kind of address.
   type: dict
@@ -212,8 +225,54 @@ def host_addresses(command: tuple[str, ...] = ("ip", "-o", "addr", "show")) -> l
     return [fields[3].rsplit("/", 1)[0] for fields in map(str.split, output.splitlines()) if len(fields) > 3]
 
 
-def docker_look(containers: str, image: str, path: str | None) -> dict[str, Any]:
-    """The containers whose name matches and the images of a reference; can_talk_to_docker false when unanswered."""
+# What the plan compares of the container (filter_plugins/litellm_compare.py:
+# differences) and of its image (the environment and labels it starts from).
+INSPECTED = {
+    "Config": ("Cmd", "StopTimeout", "Healthcheck", "Labels"),
+    "HostConfig": ("PortBindings", "Mounts", "Memory", "RestartPolicy", "LogConfig", "SecurityOpt", "CapDrop",
+                   "ReadonlyRootfs", "Tmpfs"),
+}  # fmt: skip
+
+
+def env_digest(container_id: str, entry: str) -> str:
+    """An environment entry (KEY=VALUE) as the plan compares it: an HMAC-SHA256 keyed with the
+    container's id, so that no value (the secrets) leaves the host, not even as a plain hash."""
+    return hmac.new(container_id.encode(), entry.encode(), hashlib.sha256).hexdigest()
+
+
+def inspected(container: dict[str, Any], image: dict[str, Any]) -> dict[str, Any]:
+    """The container's and its image's parameters the plan compares; the environment as digests."""
+    config, host = container.get("Config") or {}, container.get("HostConfig") or {}
+    return {
+        "Id": container.get("Id", ""),
+        "Image": container.get("Image", ""),
+        "Config": {
+            **{key: config.get(key) for key in INSPECTED["Config"]},
+            "EnvDigests": sorted(env_digest(container.get("Id", ""), entry) for entry in config.get("Env") or []),
+        },
+        "HostConfig": {key: host.get(key) for key in INSPECTED["HostConfig"]},
+        "ImageConfig": {
+            "Env": (image.get("Config") or {}).get("Env") or [],
+            "Labels": (image.get("Config") or {}).get("Labels") or {},
+        },
+    }
+
+
+def _inspect(connection: http.client.HTTPConnection, answers: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The container named exactly `name` and its image, inspected (None: there is none)."""
+    own = [c for c in answers.get("containers") or [] if f"/{name}" in (c.get("Names") or [])]
+    if not own:
+        return None
+    status, container = get_json(connection, f"/containers/{quote(own[0]['Id'])}/json")
+    if status != 200:
+        raise http.client.HTTPException(f"status {status}")
+    status, image = get_json(connection, f"/images/{quote(container.get('Image', ''))}/json")
+    return inspected(container, image if status == 200 else {})
+
+
+def docker_look(containers: str, image: str, path: str | None, inspect: bool = False) -> dict[str, Any]:
+    """The containers whose name matches and the images of a reference, with `inspect` the
+    container named exactly `containers` inspected; can_talk_to_docker false when unanswered."""
     if path is None:
         return {"can_talk_to_docker": False}
     asks = {}
@@ -229,6 +288,8 @@ def docker_look(containers: str, image: str, path: str | None) -> dict[str, Any]
                 status, answers[name] = get_json(connection, url)
                 if status != 200:
                     return {"can_talk_to_docker": False}
+            if inspect and containers:
+                answers["inspect"] = _inspect(connection, answers, containers)
         finally:
             connection.close()
     except (OSError, http.client.HTTPException, ValueError):
@@ -275,6 +336,7 @@ def main() -> None:
             "addresses": {"type": "bool", "default": False},
             "containers": {"type": "str", "default": ""},
             "image": {"type": "str", "default": ""},
+            "inspect": {"type": "bool", "default": False},
             "probe": {"type": "list", "elements": "str", "default": []},
             "probe_labels": {"type": "list", "elements": "str", "default": []},
         },
@@ -288,7 +350,11 @@ def main() -> None:
         module.fail_json(msg=f"could not read {path}: {error.strerror or type(error).__name__}")
     params = module.params
     docker = (
-        {"docker": docker_look(params["containers"], params["image"], docker_socket(dict(os.environ)))}
+        {
+            "docker": docker_look(
+                params["containers"], params["image"], docker_socket(dict(os.environ)), params["inspect"]
+            )
+        }
         if params["containers"] or params["image"]
         else {}
     )

@@ -1,8 +1,8 @@
-"""library/litellm_container_compare.py: the plan's comparison of the
-container with its definition (filter_plugins/litellm_plan.py: container),
-on what Docker Engine 20.10 answered for a container the role made
-(tests/unit/fixtures/docker: the test host's `docker inspect`, its secrets
-replaced by test values)."""
+"""filter_plugins/litellm_compare.py: the plan's comparison of the container
+with its definition (filter_plugins/litellm_plan.py: container), on what the
+host look (library/litellm_host_state.py: inspected) makes of what Docker
+Engine 20.10 answered for a container the role made (tests/unit/fixtures/docker:
+the test host's `docker inspect`, its secrets replaced by test values)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ansible.errors import AnsibleFilterError
 from ansible_collections.community.docker.plugins.module_utils._api.utils.utils import parse_env_file
 from test_container import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "library"))
 sys.path.insert(0, str(ROOT / "filter_plugins"))
-import litellm_container_compare as compare  # noqa: E402 - found through the path above
+import litellm_compare as compare  # noqa: E402 - found through the path above
+import litellm_host_state as state  # noqa: E402
 import litellm_plan as planner  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "unit" / "fixtures" / "docker"
@@ -54,8 +56,30 @@ def container(**host: Any) -> dict[str, Any]:
     return found
 
 
+def look(found: dict[str, Any] | None = None, image: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the host look returns of the container and its image."""
+    return state.inspected(found or CONTAINER, image or IMAGE)
+
+
 def differences(wanted: dict[str, Any], found: dict[str, Any] | None = None, env: str = ENV_FILE) -> list[str]:
-    return compare.differences(wanted, CONTAINER["Image"], found or CONTAINER, IMAGE, env)
+    return compare.differences(wanted, CONTAINER["Image"], look(found), env)
+
+
+def test_the_look_holds_no_value_of_the_environment() -> None:
+    text = json.dumps(look())
+    secrets = ("LITELLM_MASTER_KEY", "LITELLM_SALT_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    for key, value in (entry.split("=", 1) for entry in CONTAINER["Config"]["Env"]):
+        assert key not in secrets or value not in text, key
+    assert "Env" not in look()["Config"]
+    assert len(look()["Config"]["EnvDigests"]) == len(CONTAINER["Config"]["Env"])
+
+
+def test_the_digests_are_keyed_with_the_container_id() -> None:
+    other = {**CONTAINER, "Id": "0" * 64}
+    assert look(other)["Config"]["EnvDigests"] != look()["Config"]["EnvDigests"]
+    # ... as the controller computes them for the environment it wants
+    wanted = dict(entry.split("=", 1) for entry in CONTAINER["Config"]["Env"])
+    assert compare.env_digests(CONTAINER["Id"], wanted) == look()["Config"]["EnvDigests"]
 
 
 def test_the_container_the_role_made_is_its_definition() -> None:
@@ -125,7 +149,7 @@ def test_the_environment_is_compared_strictly_over_the_images(case: str, env: st
 def test_another_image_differs() -> None:
     # The image the plan's build is (its id), not the reference the container was made from.
     other = "sha256:" + "0" * 64
-    assert compare.differences(definition(), other, CONTAINER, IMAGE, ENV_FILE) == ["image"]
+    assert compare.differences(definition(), other, look(), ENV_FILE) == ["image"]
 
 
 def test_a_canary_definition_differs_from_the_live_container() -> None:
@@ -139,8 +163,39 @@ def test_image_labels_are_expected_on_the_container() -> None:
     image = {**IMAGE, "Config": {**IMAGE["Config"], "Labels": {"org.opencontainers.image.version": "1"}}}
     found = copy.deepcopy(CONTAINER)
     found["Config"]["Labels"]["org.opencontainers.image.version"] = "1"
-    assert compare.differences(definition(), CONTAINER["Image"], found, image, ENV_FILE) == []
-    assert compare.differences(definition(), CONTAINER["Image"], CONTAINER, image, ENV_FILE) == ["labels"]
+    assert compare.differences(definition(), CONTAINER["Image"], look(found, image), ENV_FILE) == []
+    assert compare.differences(definition(), CONTAINER["Image"], look(CONTAINER, image), ENV_FILE) == ["labels"]
+
+
+SUMMARY = {"id": CONTAINER["Id"], "running": True}
+
+
+def test_the_plans_comparison() -> None:
+    docker = {"can_talk_to_docker": True, "inspect": look()}
+    image = CONTAINER["Image"]
+    assert compare.comparison(definition(), image, SUMMARY, docker, ENV_FILE) == {"differs": False, "fields": []}
+    assert compare.comparison(definition(workers=2), image, SUMMARY, docker, ENV_FILE) == {
+        "differs": True,
+        "fields": ["command"],
+    }
+    # Nothing to compare: no container, or no image known (check mode before a pull).
+    assert compare.comparison(definition(), image, {}, docker, ENV_FILE) is None
+    assert compare.comparison(definition(), "", SUMMARY, docker, ENV_FILE) is None
+    # The container went between the list and the inspection.
+    gone = {"can_talk_to_docker": True, "inspect": None}
+    assert compare.comparison(definition(), image, SUMMARY, gone, ENV_FILE) == {
+        "differs": True,
+        "fields": ["container"],
+    }
+
+
+def test_a_comparison_that_cannot_be_made_fails_without_a_value() -> None:
+    # Docker Engine answered community.docker, not the look's local socket (DOCKER_HOST).
+    with pytest.raises(AnsibleFilterError, match="not on a local socket"):
+        compare.comparison(definition(), CONTAINER["Image"], SUMMARY, {"can_talk_to_docker": True}, ENV_FILE)
+    with pytest.raises(AnsibleFilterError) as raised:  # a line without "=": the env file is refused
+        compare.comparison(definition(), CONTAINER["Image"], SUMMARY, {"inspect": look()}, "A=1\nsk-never-shown\n")
+    assert str(raised.value) == "Could not compare the container with its definition (ValueError)."
 
 
 @pytest.mark.parametrize(

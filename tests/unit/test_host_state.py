@@ -13,6 +13,7 @@ import threading
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -135,9 +136,17 @@ class FakeDockerHandler(http.server.BaseHTTPRequestHandler):
         assert isinstance(server, FakeDocker)
         server.asked.append(self.path)
         query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
-        filters = json.loads(query["filters"][0])
+        filters = json.loads(query["filters"][0]) if "filters" in query else {}
+        body: Any
         if self.path.startswith("/containers/json"):
-            body = [{"Names": [f"/{name}"], "State": "running", "all": query.get("all")} for name in filters["name"]]
+            # Docker's name filter matches a part of the name: the canary too.
+            # ("gone": only the canary is left.)
+            names = [n for name in filters["name"] for n in (name, f"{name}-canary") if n != "gone"]
+            body = [{"Id": f"id-{n}", "Names": [f"/{n}"], "State": "running", "all": query.get("all")} for n in names]
+        elif self.path.startswith("/containers/"):  # inspect, by id
+            body = {"Id": self.path.split("/")[2], "Image": "sha256:1", "Config": {"Env": ["KEY=secret-value"]}}
+        elif self.path.startswith("/images/sha256%3A1/json"):
+            body = {"Id": "sha256:1", "Config": {"Env": ["HOME=/app"], "Labels": {"a": "b"}}}
         else:
             body = [{"Id": "sha256:1", "RepoTags": filters["reference"]}]
         data = json.dumps(body).encode()
@@ -162,10 +171,26 @@ def test_docker_is_asked_for_the_containers_and_the_image_on_one_connection(fake
     look = state.docker_look("litellm", "ghcr.io/berriai/litellm:main-stable", path)
     assert look == {
         "can_talk_to_docker": True,
-        "containers": [{"Names": ["/litellm"], "State": "running", "all": ["1"]}],
+        "containers": [
+            {"Id": "id-litellm", "Names": ["/litellm"], "State": "running", "all": ["1"]},
+            {"Id": "id-litellm-canary", "Names": ["/litellm-canary"], "State": "running", "all": ["1"]},
+        ],
         "images": [{"Id": "sha256:1", "RepoTags": ["ghcr.io/berriai/litellm:main-stable"]}],
     }
     assert [url.split("?")[0] for url in fake_docker.asked] == ["/containers/json", "/images/json"]
+
+
+def test_the_container_named_exactly_is_inspected_with_its_image_and_no_env_value(fake_docker: FakeDocker) -> None:
+    look = state.docker_look("litellm", "ghcr.io/berriai/litellm:main-stable", str(fake_docker.server_address), True)
+    assert fake_docker.asked[2:] == ["/containers/id-litellm/json", "/images/sha256%3A1/json"]
+    assert look["inspect"]["Id"] == "id-litellm"
+    assert look["inspect"]["ImageConfig"] == {"Env": ["HOME=/app"], "Labels": {"a": "b"}}
+    assert look["inspect"]["Config"]["EnvDigests"] == [state.env_digest("id-litellm", "KEY=secret-value")]
+    assert "secret-value" not in json.dumps(look)
+    # Only a container whose name holds it (the canary): nothing inspected.
+    gone = state.docker_look("gone", "x", str(fake_docker.server_address), True)
+    assert [c["Names"] for c in gone["containers"]] == [["/gone-canary"]]
+    assert gone["inspect"] is None
 
 
 def test_docker_that_does_not_answer_or_answers_an_error(tmp_path: Path, fake_docker: FakeDocker) -> None:

@@ -70,11 +70,11 @@ STATES: dict[str, dict[str, Any]] = {
 }
 
 # Changes: (changed files, comparison of the container's definition).
-# library/litellm_container_compare.py's answers.
-CHANGED = {"changed": False, "differs": True, "fields": ["image"]}
-SAME = {"changed": False, "differs": False, "fields": []}
-HAND_UPDATE = {"changed": False, "differs": True, "fields": ["memory"]}
-SKIPPED = {"skipped": True, "changed": False}
+# filter_plugins/litellm_compare.py's answers (comparison), None when there is
+# nothing to compare (no image known: check mode before a pull).
+CHANGED = {"differs": True, "fields": ["image"]}
+SAME = {"differs": False, "fields": []}
+HAND_UPDATE = {"differs": True, "fields": ["memory"]}
 CHANGES: dict[str, tuple[list[str], dict[str, Any] | None]] = {
     "none": ([], SAME),
     "config.yaml": (["config.yaml"], SAME),
@@ -88,7 +88,7 @@ CHANGES: dict[str, tuple[list[str], dict[str, Any] | None]] = {
     "TLS removed": (["config.yaml"], CHANGED),
     "TLS certificate renewed": (["tls.crt"], SAME),
     "CA bundle": (["ca-bundle.pem"], SAME),
-    "no comparison (skipped)": ([], SKIPPED),
+    "no comparison (no image known)": ([], None),
 }
 
 
@@ -121,7 +121,7 @@ CASES = [
     ("serving and healthy", "TLS removed", False, expect("recreate", True, "previous")),
     ("serving and healthy", "TLS certificate renewed", False, expect("restart", True, "restart")),
     ("serving and healthy", "CA bundle", False, expect("restart", True, "restart")),
-    ("serving and healthy", "no comparison (skipped)", False, expect("none", False, "")),
+    ("serving and healthy", "no comparison (no image known)", False, expect("none", False, "")),
     # Check mode: no canary; the env file's change counts without a comparison.
     ("serving and healthy", "none", True, expect("none", False, "")),
     ("serving and healthy", "config.yaml", True, expect("restart", False, "restart")),

@@ -99,7 +99,7 @@ def test_a_memory_limit_change_recreates_the_container(host: Any, secrets: dict[
 
 
 def test_a_hand_docker_update_is_undone(host: Any, secrets: dict[str, str]) -> None:
-    # The plan's comparison (library/litellm_container_compare.py) reads what
+    # The plan's comparison (filter_plugins/litellm_compare.py) reads what
     # `docker update` can change of what the role sets: the container is made
     # again as the role defines it.
     run(host, "docker update --memory 1g --memory-swap 2g --restart no litellm", "a hand docker update")
