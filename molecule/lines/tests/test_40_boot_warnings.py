@@ -4,11 +4,10 @@ start), or gone because the role sets what it asks for (trusted_proxy_ranges).""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-from conftest import CONTAINER, PROJECT, converge_ok, liveliness, run, wait_for
+from conftest import PROJECT, converge_ok, liveliness, log_lines, run, wait_for
 
 README = PROJECT / "README.md"
 
@@ -22,14 +21,9 @@ def explained() -> list[re.Pattern[str]]:
 
 
 def warnings_at_start(host: Any) -> list[str]:
-    logs = run(host, f"docker logs {CONTAINER} 2>&1", "docker logs")
     found = []
-    for line in logs.splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            entry = None
-        if isinstance(entry, dict):
+    for line, entry in log_lines(host):
+        if entry is not None:
             if str(entry.get("level", "")).upper() == "WARNING":
                 found.append(str(entry.get("message", "")))
         elif re.search(r"\bWARNING\b", line):

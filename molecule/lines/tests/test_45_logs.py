@@ -8,23 +8,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conftest import CONTAINER, api, chat, converge_ok, default_models, liveliness, now, run, wait_for
+from conftest import CONTAINER, api, chat, converge_ok, default_models, liveliness, log_lines, now, run, wait_for
 
 REQUESTS = 3
 
 
 def entries(host: Any, since: str) -> list[dict[str, Any]]:
-    """The JSON log lines written since `since` (LiteLLM's banner and model
-    list are plain prints, left out)."""
-    found = []
-    for line in run(host, f"docker logs --since {since} {CONTAINER} 2>&1", "docker logs").splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(entry, dict):
-            found.append(entry)
-    return found
+    """The JSON log lines written since `since` (the plain prints left out)."""
+    return [entry for _, entry in log_lines(host, since) if entry is not None]
 
 
 def serve_and_fail(host: Any) -> None:
