@@ -69,6 +69,20 @@ def run(host: Any, command: str, what: str) -> str:
     return result.stdout
 
 
+def log_lines(host: Any, since: str = "") -> list[tuple[str, dict[str, Any] | None]]:
+    """Each line of `docker logs` (since `since`), with its JSON entry, or None
+    for a plain line (LiteLLM's banner and model list are plain prints)."""
+    option = f"--since {since} " if since else ""
+    found: list[tuple[str, dict[str, Any] | None]] = []
+    for line in run(host, f"docker logs {option}{CONTAINER} 2>&1", "docker logs").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            entry = None
+        found.append((line, entry if isinstance(entry, dict) else None))
+    return found
+
+
 def inspect(host: Any, name: str = CONTAINER) -> dict[str, Any]:
     data = json.loads(run(host, f"docker inspect {shlex.quote(name)}", f"docker inspect {name}"))[0]
     data["Config"]["Env"] = [item.split("=", 1)[0] for item in data["Config"]["Env"]]  # names only
