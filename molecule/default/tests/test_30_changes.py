@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import api, chat, clear_standin, converge_ok, docker_events, inspect, now, run, standin_records
+from conftest import (
+    api,
+    chat,
+    clear_standin,
+    converge,
+    converge_ok,
+    docker_events,
+    inspect,
+    leaked,
+    liveliness,
+    now,
+    run,
+    standin_records,
+    wait_for,
+)
 
 # Temporary STS credentials carry a token: the TEST-ONLY vault's, which the
 # stand-in accepts (and no other).
@@ -147,3 +161,18 @@ def test_a_play_can_ask_for_a_restart_with_the_handler(host: Any, secrets: dict[
     assert after["State"]["StartedAt"] != before["State"]["StartedAt"]
     assert "Wait for /health/readiness to answer 200 (the restarted proxy)" in result.output
     assert api(host, "GET", "/v1/models").status == 200
+
+
+def test_a_restart_that_does_not_serve_in_time_fails_with_the_proxys_log(host: Any, secrets: dict[str, str]) -> None:
+    # The handler's wait gets 1 s (converge.yml: test_restart_timeout): it
+    # reports the proxy with its log tail, masked (a rescue inside a handler
+    # would never run: the wait's result is a flag), and nothing rolls back,
+    # since no file changed. The proxy serves again once it has booted.
+    result = converge({"test_notify_restart": True, "test_restart_timeout": 1})
+    assert result.failed
+    assert leaked(result.output, secrets) == []
+    assert "Restart LiteLLM: litellm on " in result.output
+    assert "after its restart. Its files and image are those it served with before." in result.output
+    assert "lines of `docker logs litellm` (secrets masked)" in result.output
+    wait_for(lambda: liveliness(host), 180, "the restarted proxy to serve again")
+    assert converge_ok(secrets).changed == 0  # nothing to mend: the same container, its files as they were

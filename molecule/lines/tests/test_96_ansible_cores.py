@@ -2,9 +2,10 @@
 from its own virtual environment (tests/requirements/ansible-core-*.txt, made
 by tests/lib/setup.sh) with the ansible package's community.docker 4.8: a first
 deploy, a run that changes nothing, a models change that restarts once and
-serves the new alias, a switch that fails and is rolled back (on the oldest
-core), the Restart LiteLLM handler notified by a play, --check
---diff with no secret printed, and a removal.
+serves the new alias (through the handler Restart LiteLLM, flushed in
+place), a switch that fails and is rolled back, the handler notified by a
+play, and failing with the proxy's log, --check --diff with no secret
+printed, and a removal.
 
 Before 2.19, Ansible turns a templated string that looks like JSON into a
 dict: the record of what served reached from_json as a dict, and every run
@@ -26,9 +27,11 @@ from conftest import (
     default_models,
     docker_events,
     leaked,
+    liveliness,
     now,
     report,
     run,
+    wait_for,
 )
 
 CORES = sorted(p.stem.removeprefix("ansible-core-") for p in (PROJECT / "tests" / "requirements").glob("*.txt"))
@@ -69,29 +72,32 @@ def test_the_short_sequence_on_an_older_ansible_core(host: Any, secrets: dict[st
     assert docker_events(host, since, "start") == 1
     served = [m["id"] for m in api(host, "GET", "/v1/models").json()["data"]]
     assert NEW_ALIAS["name"] in served
-    # When the new proxy does not come up in time (2 s; the canary may take its
-    # time), live.yml's rescue rolls back (a rescue inside a handler would not
-    # run before 2.19: the switch is not a handler for that reason). On the
-    # oldest core only (three more proxy starts): the default scenario's
-    # rollback tests cover 2.19, and a block's rescue in an included file
-    # behaves alike on 2.16 to 2.19.
-    if core == CORES[0]:
-        rolled_back(host, secrets, core, playbook)
-    # A play's task notifies the handler (handlers fail differently inside a
-    # block before 2.19): the role changes nothing, the handler restarts once.
+    # The switch is the handler Restart LiteLLM, flushed inside live.yml's
+    # block. When the new proxy does not come up in time (2 s; the canary may
+    # take its time), the handler fails and the block's rescue rolls back: on
+    # every core, although before 2.19 the recap counts the host failed, not
+    # rescued, and the rescue gets no ansible_failed_result.
+    rolled_back(host, secrets, core, playbook)
+    # A play's task notifies the handler: the role changes nothing, the
+    # handler restarts once in place.
     since = now(host)
     notified = step({**models, "test_notify_restart": True})
     assert "RUNNING HANDLER [litellm_bedrock.litellm : Restart LiteLLM]" in notified.output
     assert "nothing changed" in notified.output
     assert docker_events(host, since, "start") == 1
+    # ... and a restart that does not serve in time (1 s) is reported with the
+    # proxy's log: no rescue runs inside a handler, on any core.
+    slow = converge({**models, "test_notify_restart": True, "test_restart_timeout": 1}, playbook=playbook)
+    assert slow.failed and leaked(slow.output, secrets) == []
+    assert "after its restart. Its files and image are those it served with before." in slow.output
+    wait_for(lambda: liveliness(host), 180, "the restarted proxy to serve again")
     # Back to the defaults, in check mode: the diff shows the alias going, nothing changes.
     check = step(None, ["--check", "--diff"])
     assert NEW_ALIAS["name"] in check.output
     assert NEW_ALIAS["name"] in [m["id"] for m in api(host, "GET", "/v1/models").json()["data"]]
     assert step({"litellm_state": "absent"}).changed > 0
     assert run(host, f"docker ps -a --format '{{{{.Names}}}}' --filter name=^{CONTAINER}$", "docker ps").strip() == ""
-    rollback = "failed switch rolled back, " if core == CORES[0] else ""
-    sequence = f"deploy, no change, models change, {rollback}handler, check diff, absent"
+    sequence = "deploy, no change, models change, failed switch rolled back, handler, slow restart, check diff, absent"
     report("ansible", f"ansible-core {core}: {sequence}", "all as on 2.19")
 
 
