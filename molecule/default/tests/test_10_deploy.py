@@ -48,8 +48,9 @@ def test_port_4000_is_published_directly_and_answers(host: Any) -> None:
 
 
 def test_config_yaml_is_a_read_only_bind_of_the_host_file(host: Any) -> None:
+    # Docker lists a container's mounts in no fixed order.
     mounts = inspect(host)["Mounts"]
-    assert [(m["Type"], m["Source"], m["Destination"], m["RW"]) for m in mounts] == [
+    assert sorted((m["Type"], m["Source"], m["Destination"], m["RW"]) for m in mounts) == [
         ("bind", f"{CONFIG_DIR}/config.yaml", "/app/config.yaml", False),
         ("bind", f"{CONFIG_DIR}/logging.yaml", "/app/logging.yaml", False),
     ]
