@@ -75,10 +75,10 @@ images() {
   export LITELLM_TEST_HOST_IMAGE LITELLM_TEST_IMAGE LITELLM_TEST_NEWEST_IMAGE LITELLM_TEST_BALANCER_IMAGE
 }
 
-scenario() {
+scenario() (
   # `molecule test`'s sequence, with the converge and verify steps run by the
   # commands docs/testing.md gives for working on one file. The instance is
-  # destroyed however the steps end.
+  # destroyed however the steps end (a subshell: its trap is its own).
   molecule destroy
   molecule syntax
   trap 'molecule destroy >/dev/null 2>&1 || true' EXIT
@@ -89,9 +89,9 @@ scenario() {
   bash tests/run.sh verify
   trap - EXIT
   molecule destroy
-}
+)
 
-lines_scenario() {
+lines_scenario() (
   # The role on the other lines it claims (molecule/lines: the older
   # ansible-cores and the newest LiteLLM release), on a test host of its own
   # made like the default scenario's; no idempotence step (the default
@@ -104,9 +104,9 @@ lines_scenario() {
   bash tests/run.sh lines
   trap - EXIT
   molecule destroy -s lines
-}
+)
 
-fleet_scenario() {
+fleet_scenario() (
   # The fleet: molecule creates and prepares a balancer and two proxy hosts;
   # the tests run examples/fleet's playbooks on them (docs/testing.md).
   molecule destroy -s fleet
@@ -116,7 +116,7 @@ fleet_scenario() {
   bash tests/run.sh fleet
   trap - EXIT
   molecule destroy -s fleet
-}
+)
 
 demo() {
   # The README's first command, on this machine (port 4000), under the umask
@@ -203,55 +203,48 @@ case "${1:-all}" in
     timed "fuzz and unit tests" unit
     timed "dockerd" start_dockerd
     timed "test images (build or cache)" images
-    # The demos use this machine's port 4000 and Docker, which the default
-    # scenario's test host does not (it publishes nothing here): they run in
-    # the background while its create, prepare and converge steps mostly wait.
-    # Each is a statement of its own, so that set -e stops at a failed one.
-    # The lines scenario's host publishes no port either: it follows the demos.
-    step "in the background: the demo (umask 022 with the suite's image, then as on a fresh machine: umask 077, its image built anew), then the lines scenario"
-    demo_log=$(mktemp)
+    # Two streams, never more: 2 cores run two of them no slower than one
+    # each, and a third made the suite longer. The demos use this machine's
+    # port 4000 and Docker, which the default scenario's test host does not
+    # (it publishes nothing here): they run in the background while its
+    # create, prepare and converge steps mostly wait. The lines and fleet
+    # scenarios' hosts publish no port either: they follow the demos there,
+    # and the benchmark smoke run (port 4000 again) follows the default
+    # scenario here. Each is a statement of its own, so that set -e stops at
+    # a failed one.
+    step "in the background: the demo (umask 022 with the suite's image, then as on a fresh machine: umask 077, its image built anew), then the lines and fleet scenarios"
+    background_log=$(mktemp)
     (
+      took() {  # took NAME START: note how long since START
+        printf '%-34s %3dm%02ds\n' "$1" $(((SECONDS - $2) / 60)) $(((SECONDS - $2) % 60)) >>"$background_log.took"
+      }
       start=$SECONDS
       demo 022
-      printf '%-34s %3dm%02ds\n' "demo (umask 022)" $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60)) >"$demo_log.took"
+      took "demo (umask 022)" "$start"
       start=$SECONDS
       first_run_demo
-      printf '%-34s %3dm%02ds\n' "first-run demo (umask 077, build)" $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60)) >>"$demo_log.took"
+      took "first-run demo (umask 077, build)" "$start"
       start=$SECONDS
       lines_scenario
-      printf '%-34s %3dm%02ds\n' "molecule scenario lines" $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60)) >>"$demo_log.took"
-    ) >"$demo_log" 2>&1 &
-    demo_pid=$!
-    step "molecule: the default scenario"
-    timed "molecule scenario default" scenario
-    step "the demos' and the lines scenario's output"
-    demo_rc=0
-    wait "$demo_pid" || demo_rc=$?
-    cat "$demo_log"
-    [ "$demo_rc" = 0 ] || { echo "the demo or the lines scenario failed" >&2; exit 1; }
-    while read -r line; do durations+=("$line (alongside the default scenario)"); done <"$demo_log.took"
-    rm -f "$demo_log" "$demo_log.took"
-    # The fleet's hosts publish no port on this machine, so the scenario runs
-    # in the background while the benchmark smoke run uses port 4000.
-    step "molecule: the fleet scenario (examples/fleet on a balancer and two proxy hosts), in the background"
-    fleet_log=$(mktemp)
-    (
+      took "molecule scenario lines" "$start"
       start=$SECONDS
       fleet_scenario
-      printf '%-34s %3dm%02ds\n' "molecule scenario fleet" $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60)) >"$fleet_log.took"
-    ) >"$fleet_log" 2>&1 &
-    fleet_pid=$!
-    trap 'kill "$fleet_pid" 2>/dev/null || true' EXIT
+      took "molecule scenario fleet" "$start"
+    ) >"$background_log" 2>&1 &
+    background_pid=$!
+    trap 'kill "$background_pid" 2>/dev/null || true' EXIT
+    step "molecule: the default scenario"
+    timed "molecule scenario default" scenario
     step "benchmark smoke run (--repeats 1, short; bench/results untouched)"
     timed "benchmark smoke run" bench_smoke
-    step "the fleet scenario's output"
-    fleet_rc=0
-    wait "$fleet_pid" || fleet_rc=$?
+    step "the demos', the lines and the fleet scenarios' output"
+    background_rc=0
+    wait "$background_pid" || background_rc=$?
     trap - EXIT
-    cat "$fleet_log"
-    [ "$fleet_rc" = 0 ] || { echo "the fleet scenario failed" >&2; exit 1; }
-    durations+=("$(cat "$fleet_log.took") (alongside the smoke run)")
-    rm -f "$fleet_log" "$fleet_log.took"
+    cat "$background_log"
+    [ "$background_rc" = 0 ] || { echo "the demo, the lines or the fleet scenario failed" >&2; exit 1; }
+    while read -r line; do durations+=("$line (in the background)"); done <"$background_log.took"
+    rm -f "$background_log" "$background_log.took"
     step "durations"
     printf '%s\n' "${durations[@]}"
     printf '%-34s %3dm%02ds\n' "total (tooling install included)" $((SECONDS / 60)) $((SECONDS % 60))
