@@ -800,10 +800,46 @@ def absent_files(present: Iterable[str], managed: Iterable[str]) -> list[str]:
     return sorted(name for name in present if name in wanted)
 
 
+def refused_models(answer: Any, models: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """What LiteLLM's /health (its JSON answer) found unhealthy, by alias:
+    one {'aliases', 'reason'} per unhealthy endpoint, the aliases of
+    litellm_models that name its model (the model itself, or '?', when none
+    does) and the first line of its error (unmasked: the task masks it)."""
+    endpoints = answer.get("unhealthy_endpoints") if isinstance(answer, Mapping) else None
+    refused = []
+    for endpoint in endpoints if isinstance(endpoints, list) else []:
+        endpoint = endpoint if isinstance(endpoint, Mapping) else {}
+        model = str(endpoint.get("model") or "")
+        aliases = [str(m.get("name")) for m in models if m.get("model") == re.sub(r"^bedrock/", "", model)]
+        error = endpoint.get("error")
+        reason = ((str(error) if error else "") or "no reason given").splitlines()
+        refused.append({"aliases": ", ".join(aliases or [model or "?"]), "reason": reason[0] if reason else ""})
+    return refused
+
+
+def builds_to_remove(lines: Iterable[str], keep: Iterable[str], repository: str) -> list[str]:
+    """remove_images.yml's references to remove, from `docker image ls
+    --no-trunc --digests` lines ("ID TAG DIGEST") of the repository: each
+    build's tag, or its digest when untagged (<none>), for every image id not
+    in keep; each reference once, in the order listed."""
+    kept = set(keep)
+    refs: list[str] = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) != 3 or fields[0] in kept:
+            continue
+        _, tag, digest = fields
+        ref = f"{repository}:{tag}" if tag != "<none>" else f"{repository}@{digest}"
+        if ref not in refs:
+            refs.append(ref)
+    return refs
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
             "litellm_absent_files": absent_files,
+            "litellm_builds_to_remove": builds_to_remove,
             "litellm_changed_files": changed_files,
             "litellm_renames": renames,
             "litellm_rollback_copies": rollback_copies,
@@ -819,6 +855,7 @@ class FilterModule:
             "litellm_outcome": outcome,
             "litellm_plan": plan,
             "litellm_record": record,
+            "litellm_refused_models": refused_models,
             "litellm_salt_key_differs": salt_key_differs,
             "litellm_status_line": status_line,
         }
