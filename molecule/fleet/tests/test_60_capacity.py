@@ -33,15 +33,24 @@ def test_the_last_serving_host_is_never_drained(deployed: Fleet) -> None:
         assert "ttl: 240" in on(host, "cat /etc/litellm/config.yaml").stdout
 
 
+def outline(out: str) -> str:
+    """What a failed assertion shows of a play's output: its failures, the
+    rollout's stop and its recap (the whole output is cut in the middle)."""
+    marks = ("fatal:", "The rollout stopped", "Not draining", "TASK [", "litellm-fleet-")
+    return "\n".join(line[:400] for line in out.splitlines() if line.startswith(marks))
+
+
 def test_a_host_rolled_back_goes_back_into_haproxy_and_the_rollout_stops(deployed: Fleet) -> None:
     before = started_at(SECOND)
     deployed.settings(litellm_cache_ttl=180)
+    status = backend_status()
     # The canary passes; the new proxy is given 2 s to serve, which it cannot: rolled back.
     timeouts = {"litellm_startup_timeout": 2, "litellm_canary_timeout": 120, "litellm_rollback_timeout": 120}
     out = deployed.play("site.yml", "-e", json.dumps(timeouts), fails=True)
-    assert "So the role rolled back to the previous config.yaml" in out
-    assert f"The rollout stopped at {FIRST}: its update failed" in out
-    assert "Its proxy serves and is back in HAProxy." in out
+    shown = f"HAProxy before the play: {status}\n{outline(out)}"
+    assert "So the role rolled back to the previous config.yaml" in out, shown
+    assert f"The rollout stopped at {FIRST}: its update failed" in out, shown
+    assert "Its proxy serves and is back in HAProxy." in out, shown
     wait_for(all_up, 30, "HAProxy to see every host up")
     assert "ttl: 240" in on(FIRST, "cat /etc/litellm/config.yaml").stdout
     assert started_at(SECOND) == before  # the rollout stopped before it
