@@ -41,6 +41,9 @@ def outline(out: str) -> str:
 
 
 def test_a_host_rolled_back_goes_back_into_haproxy_and_the_rollout_stops(deployed: Fleet) -> None:
+    # Both serve, so the rollout starts at the first (a host HAProxy had
+    # marked down, on a loaded machine, would be updated first).
+    wait_for(all_up, 60, "HAProxy to see every host up before the rollout")
     before = started_at(SECOND)
     deployed.settings(litellm_cache_ttl=180)
     status = backend_status()
