@@ -9,7 +9,9 @@ figure has its baseline from the same run; each is the median of --repeats
 runs with the spread (min-max):
 
 1. first deploy: the role vs `docker run` of the same image, config, env file
-   and workers plus polling /health/readiness until 200;
+   and workers plus polling /health/readiness until 200; and the floor of any
+   role that starts the container with community.docker.docker_container: the
+   same play header (facts) with that one task, plus the same poll;
 2. no-change run: the role's second run, on a proxy Docker reports healthy, vs
    a play with the same header (hosts, become, facts) and one `ping` task;
 3. config-change downtime: requests failing on port 4000 while the role applies
@@ -321,8 +323,48 @@ class Bench:
         self.wait_for("/health/readiness")
         return time.monotonic() - start
 
-    def role_and_docker_run(self, extra: dict[str, Any]) -> tuple[list[float], list[float]]:
-        """First deploys by the role and by hand, alternated, repeats times each."""
+    def module_deploy(self, keep: Path, workers: str) -> float:
+        """The floor of a first deploy by a role that starts the container with
+        community.docker.docker_container, as this one must: demo/site.yml's play
+        header (facts, become) with that one task, starting what docker_run_deploy
+        starts, then the same poll of /health/readiness; seconds. No check, no
+        file written, no image probe, no record."""
+        self.reset()
+        task = {
+            "name": "Run LiteLLM",
+            "community.docker.docker_container": {
+                "name": CONTAINER,
+                "image": self.image,
+                "pull": "never",
+                "state": "started",
+                "restart_policy": "unless-stopped",
+                "published_ports": ["4000:4000"],
+                "mounts": [
+                    {"type": "bind", "source": f"{keep}/config.yaml", "target": "/app/config.yaml", "read_only": True}
+                ],
+                "env_file": f"{keep}/litellm.env",
+                "command": ["--config", "/app/config.yaml", "--port", "4000", "--num_workers", workers],
+            },
+        }
+        plays = yaml.safe_load((DEMO / "site.yml").read_text())
+        for play in plays:
+            play.pop("roles", None)
+            play["name"] = "Floor: the same play header, one docker_container"
+            play["tasks"] = [task]
+        path = self.out / ".floor.yml"
+        path.write_text(yaml.safe_dump(plays, sort_keys=False))
+        start = time.monotonic()
+        self.playbook({}, playbook=path)
+        self.wait_for("/health/readiness")
+        seconds = time.monotonic() - start
+        path.unlink()
+        return seconds
+
+    def role_and_docker_run(
+        self, extra: dict[str, Any], floor: list[float] | None = None
+    ) -> tuple[list[float], list[float]]:
+        """First deploys by the role and by hand, alternated, repeats times
+        each; with floor, also module_deploy's, appended to it."""
         role, base = [], []
         keep = Path(tempfile.mkdtemp())
         os.chmod(keep, 0o700)
@@ -333,19 +375,28 @@ class Bench:
             shutil.copy("/etc/litellm/litellm.env", keep / "litellm.env")
             workers = str(self.workers())
             base.append(self.docker_run_deploy(keep, workers))
-            say(f"  repeat {i + 1}: role {role[-1]:.1f} s, docker run {base[-1]:.1f} s ({workers} workers)")
+            if floor is not None:
+                floor.append(self.module_deploy(keep, workers))
+            say(
+                f"  repeat {i + 1}: role {role[-1]:.1f} s, docker run {base[-1]:.1f} s ({workers} workers)"
+                + (f", one docker_container task {floor[-1]:.1f} s" if floor else "")
+            )
         shutil.rmtree(keep)
         self.reset()
         return role, base
 
     def first_deploy(self) -> None:
         say(f"1/8 first deploy: role vs docker run + readiness poll, {self.repeats} repeats each")
-        role, base = self.role_and_docker_run({})
+        floor: list[float] = []
+        role, base = self.role_and_docker_run({}, floor)
         self.results["first_deploy"] = {
             "role_s": spread(role),
             "baseline_s": spread(base),
             "ratio": statistics.median(role) / statistics.median(base),
             "target_ratio": 1.3,
+            # What the play header and docker_container alone cost over docker run.
+            "floor_s": spread(floor),
+            "floor_ratio": statistics.median(floor) / statistics.median(base),
         }
 
     # --- 2. no-change run ----------------------------------------------------
