@@ -158,6 +158,8 @@ r = json.load(open(sys.argv[1]))["results"]
 assert r["no_change"]["changed"] == 0
 assert {"first_deploy", "downtime", "settings", "load", "memory"} <= set(r), sorted(r)
 assert all(s["cpu_ms_per_request"] > 0 for s in r["settings"]), r["settings"]
+# The floor's one docker_container task started LiteLLM (the poll saw it ready).
+assert r["first_deploy"]["floor_s"]["n"] == 1 and r["first_deploy"]["floor_s"]["median"] > 0, r["first_deploy"]
 PY
   rm -rf "$out"
   ! docker inspect litellm >/dev/null 2>&1 || { echo "the benchmark left its container" >&2; return 1; }
