@@ -346,13 +346,7 @@ class Bench:
                 "command": ["--config", "/app/config.yaml", "--port", "4000", "--num_workers", workers],
             },
         }
-        plays = yaml.safe_load((DEMO / "site.yml").read_text())
-        for play in plays:
-            play.pop("roles", None)
-            play["name"] = "Floor: the same play header, one docker_container"
-            play["tasks"] = [task]
-        path = self.out / ".floor.yml"
-        path.write_text(yaml.safe_dump(plays, sort_keys=False))
+        path = self.header_play("Floor: the same play header, one docker_container", task, ".floor.yml")
         start = time.monotonic()
         self.playbook({}, playbook=path)
         self.wait_for("/health/readiness")
@@ -361,11 +355,11 @@ class Bench:
         return seconds
 
     def role_and_docker_run(
-        self, extra: dict[str, Any], floor: list[float] | None = None
-    ) -> tuple[list[float], list[float]]:
+        self, extra: dict[str, Any], floor: bool = False
+    ) -> tuple[list[float], list[float], list[float]]:
         """First deploys by the role and by hand, alternated, repeats times
-        each; with floor, also module_deploy's, appended to it."""
-        role, base = [], []
+        each; with floor, also module_deploy's (else the third list is empty)."""
+        role, base, floors = [], [], []
         keep = Path(tempfile.mkdtemp())
         os.chmod(keep, 0o700)
         for i in range(self.repeats):
@@ -375,20 +369,19 @@ class Bench:
             shutil.copy("/etc/litellm/litellm.env", keep / "litellm.env")
             workers = str(self.workers())
             base.append(self.docker_run_deploy(keep, workers))
-            if floor is not None:
-                floor.append(self.module_deploy(keep, workers))
+            if floor:
+                floors.append(self.module_deploy(keep, workers))
             say(
                 f"  repeat {i + 1}: role {role[-1]:.1f} s, docker run {base[-1]:.1f} s ({workers} workers)"
-                + (f", one docker_container task {floor[-1]:.1f} s" if floor else "")
+                + (f", one docker_container task {floors[-1]:.1f} s" if floor else "")
             )
         shutil.rmtree(keep)
         self.reset()
-        return role, base
+        return role, base, floors
 
     def first_deploy(self) -> None:
         say(f"1/8 first deploy: role vs docker run + readiness poll, {self.repeats} repeats each")
-        floor: list[float] = []
-        role, base = self.role_and_docker_run({}, floor)
+        role, base, floor = self.role_and_docker_run({}, floor=True)
         self.results["first_deploy"] = {
             "role_s": spread(role),
             "baseline_s": spread(base),
@@ -401,16 +394,22 @@ class Bench:
 
     # --- 2. no-change run ----------------------------------------------------
 
-    def baseline_play(self) -> Path:
-        """demo/site.yml's play header with one ping task instead of the role."""
+    def header_play(self, name: str, task: dict[str, Any], file: str) -> Path:
+        """demo/site.yml's play header (hosts, become, facts) with one task
+        instead of the role, written to file in the output directory."""
         plays = yaml.safe_load((DEMO / "site.yml").read_text())
         for play in plays:
             play.pop("roles", None)
-            play["name"] = "Baseline: the same play header, one ping"
-            play["tasks"] = [{"name": "Answer a ping", "ansible.builtin.ping": {}}]
-        path = self.out / ".baseline.yml"
+            play["name"] = name
+            play["tasks"] = [task]
+        path = self.out / file
         path.write_text(yaml.safe_dump(plays, sort_keys=False))
         return path
+
+    def baseline_play(self) -> Path:
+        """The play header with one ping task instead of the role."""
+        task = {"name": "Answer a ping", "ansible.builtin.ping": {}}
+        return self.header_play("Baseline: the same play header, one ping", task, ".baseline.yml")
 
     @staticmethod
     def wait_docker_healthy(timeout: float = 90) -> None:
@@ -498,7 +497,7 @@ class Bench:
             # A first deploy moves by a second from run to run: repeated, and
             # alternated with docker run of the same files, which tells
             # LiteLLM's own boot with more models from the role's work.
-            firsts, base = self.role_and_docker_run({"litellm_models": models(count)})
+            firsts, base, _ = self.role_and_docker_run({"litellm_models": models(count)})
             self.playbook({"litellm_models": models(count)})
             again = [self.no_change_run({"litellm_models": models(count)}) for _ in range(self.repeats)]
             first = statistics.median(firsts)

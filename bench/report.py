@@ -87,17 +87,17 @@ def headline(r: dict[str, Any]) -> list[list[str]]:
                 met(f["ratio"] <= f["target_ratio"]),
             ]
         )
-    f = r["first_deploy"]
-    if "floor_s" in f:
+    first = r["first_deploy"]
+    if "floor_s" in first:
         # Not a target: what any role that starts the container with
         # community.docker.docker_container, under this play header, cannot go below.
         rows.insert(
             1,
             [
                 "first deploy's floor: the same play header + one docker_container task + the poll",
-                seconds(f["floor_s"]),
-                f"docker run + /health/readiness poll: {seconds(f['baseline_s'])}",
-                f"{f['floor_ratio']:.2f}x",
+                seconds(first["floor_s"]),
+                f"docker run + /health/readiness poll: {seconds(first['baseline_s'])}",
+                f"{first['floor_ratio']:.2f}x",
                 "reported",
                 "",
             ],
