@@ -1,10 +1,13 @@
 #!/usr/bin/python
-"""Wait, in one module call, until a URL answers 200.
+"""Wait, in one module call, until a URL answers 200; then, when asked, write files.
 
 ansible.builtin.uri with until/retries/delay runs the module again for every
 try: about a third of a second of CPU each, on a host where LiteLLM is booting
 on the same cores, and up to a second and a half late. This polls every
-tenth of a second from one process. It only reads.
+tenth of a second from one process. The files it may write once the URL
+answers are the role's record of what serves (the last good copies, served.json,
+the salt key's fingerprint): written in the same call, a module run fewer
+after every (re)start.
 """
 
 from __future__ import annotations
@@ -13,8 +16,11 @@ import ssl
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.litellm_file_ops import apply, failure_message
 
 DOCUMENTATION = r"""
 module: litellm_wait_ready
@@ -24,6 +30,10 @@ description:
     O(timeout) seconds. Certificates are not verified (the proxy's own, on its own address).
   - Fails with a fixed message naming the URL, the time waited and the last answer (a status
     code or the kind of connection error), never a response body.
+  - Once the URL answered 200, writes the files of O(record) whole, root:root 0600, and removes
+    its names to remove, as M(litellm_files) would. Not writing them does not fail the module (the
+    URL did answer): RV(recorded) is then false and RV(record_error) names the file and the kind of
+    error, never a content.
 options:
   url:
     description: The URL.
@@ -37,6 +47,29 @@ options:
     description: Seconds between tries.
     type: float
     default: 0.1
+  record:
+    description: Files to write in one directory once O(url) answered 200.
+    type: dict
+    suboptions:
+      path:
+        description: The directory (root:root 0700, created when missing).
+        type: path
+        required: true
+      write:
+        description: Names of the files to write whole, root:root 0600.
+        type: list
+        elements: str
+        default: []
+      contents:
+        description: The content of each file of O(record.write), in the same order (hidden from logs).
+        type: list
+        elements: str
+        default: []
+      remove:
+        description: Names to remove.
+        type: list
+        elements: str
+        default: []
 """
 
 RETURN = r"""
@@ -49,6 +82,12 @@ elapsed:
 timed_out:
   description: True when no 200 came in time (the module then fails); a rescue reads this flag.
   type: bool
+recorded:
+  description: Whether every file of O(record) is written and every removal done (false without O(record)).
+  type: bool
+record_error:
+  description: When O(record) could not be written, which file and the kind of error.
+  type: str
 """
 
 
@@ -81,6 +120,15 @@ def main() -> None:
             "url": {"type": "str", "required": True},
             "timeout": {"type": "float", "required": True},
             "interval": {"type": "float", "default": 0.1},
+            "record": {
+                "type": "dict",
+                "options": {
+                    "path": {"type": "path", "required": True},
+                    "write": {"type": "list", "elements": "str", "default": []},
+                    "contents": {"type": "list", "elements": "str", "default": [], "no_log": True},
+                    "remove": {"type": "list", "elements": "str", "default": []},
+                },
+            },
         },
         supports_check_mode=True,
     )
@@ -88,7 +136,21 @@ def main() -> None:
     result = outcome(url, *wait(url, module.params["timeout"], module.params["interval"]))
     if result["timed_out"]:
         module.fail_json(**result)
-    module.exit_json(changed=False, **result)
+    record = module.params["record"]
+    result.update(write_record(record, module.check_mode) if record else {"changed": False, "recorded": False})
+    module.exit_json(**result)
+
+
+def write_record(record: dict[str, Any], check: bool) -> dict[str, Any]:
+    """The record's files written as litellm_files writes them, root:root 0600; a failure is said,
+    not raised."""
+    path = Path(record["path"])
+    write = [{"name": name, "gid": 0, "mode": "0600"} for name in record["write"]]
+    try:
+        done = apply(path, {**record, "write": write, "copy": [], "rename": {}}, check)
+    except (OSError, ValueError) as error:
+        return {"changed": False, "recorded": False, "record_error": failure_message(path, error, "")[0]}
+    return {"changed": done["changed"], "recorded": True, "written": done["written"], "removed": done["removed"]}
 
 
 def outcome(url: str, status: int, what: str, waited: float) -> dict[str, object]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import stat
 import sys
 import threading
 from collections.abc import Iterator
@@ -63,3 +65,30 @@ def test_the_result_flags_a_timeout_and_names_the_last_answer() -> None:
     failed = ready.outcome(url, -1, "ConnectionRefusedError", 30.4)
     assert failed["timed_out"] is True
     assert failed["msg"] == f"{url} did not answer 200 in 30 s (last answer: ConnectionRefusedError)"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the record is given to root")
+def test_the_record_is_written_whole_and_removals_done(tmp_path: Path) -> None:
+    (tmp_path / "old.pem.last-good").write_text("old")
+    record = {
+        "path": str(tmp_path),
+        "write": ["served.json"],
+        "contents": ['{"files": {}}\n'],
+        "remove": ["old.pem.last-good", "absent.pem"],
+    }
+    done = ready.write_record(record, check=False)
+    assert done == {"changed": True, "recorded": True, "written": ["served.json"], "removed": ["old.pem.last-good"]}
+    assert (tmp_path / "served.json").read_text() == '{"files": {}}\n'
+    assert stat.S_IMODE((tmp_path / "served.json").stat().st_mode) == 0o600
+    assert not (tmp_path / "old.pem.last-good").exists()
+    assert ready.write_record(record, check=False)["changed"] is False  # already so: left alone
+
+
+def test_a_record_not_written_is_said_by_name_without_its_content(tmp_path: Path) -> None:
+    (tmp_path / "litellm").write_text("a file where the directory should be")
+    record = {"path": str(tmp_path / "litellm"), "write": ["fp"], "contents": ["SECRET-x"], "remove": []}
+    done = ready.write_record(record, check=False)
+    assert done["recorded"] is False
+    assert done["changed"] is False
+    assert str(tmp_path / "litellm") in done["record_error"]
+    assert "SECRET" not in str(done)
