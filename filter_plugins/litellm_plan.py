@@ -1,6 +1,6 @@
 """What a run does, decided from what it observed and what it rendered.
 
-Pure functions: tasks/observe.yml, tasks/candidate.yml, tasks/decide.yml and tasks/prepare.yml
+Pure functions: tasks/observe.yml, tasks/image.yml, tasks/decide.yml and tasks/prepare.yml
 call them, the unit tests (tests/unit/test_plan.py, test_observe.py)
 in-process, case by case.
 
@@ -243,14 +243,11 @@ def file_plan(
     }
 
 
-def workers(num_workers: Any, facts: Mapping[str, Any]) -> int:
-    """Worker processes: litellm_num_workers, or one per vCPU when it is 0."""
+def workers(num_workers: Any, vcpus: Any) -> int:
+    """Worker processes: litellm_num_workers, or one per vCPU (the host look's count) when it is 0."""
     if _whole(num_workers) > 0:
         return _whole(num_workers)
-    for fact in ("processor_vcpus", "processor_count"):
-        if facts.get(fact) is not None:
-            return _whole(facts[fact])
-    return 1
+    return max(_whole(vcpus), 1)
 
 
 def memory_limit(

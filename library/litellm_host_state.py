@@ -115,6 +115,9 @@ contents:
 unit_enabled:
   description: Whether O(unit) is enabled at boot; null when it could not be asked.
   type: bool
+vcpus:
+  description: The host's online vCPUs (1 when they cannot be counted).
+  type: int
 port_listened:
   description: Whether a socket listens on TCP O(port) (/proc/net/tcp and tcp6); null when unknown.
   type: bool
@@ -364,6 +367,7 @@ def main() -> None:
     module.exit_json(
         changed=False,
         unit_enabled=unit_enabled(module.params["unit"]),
+        vcpus=os.cpu_count() or 1,
         port_listened=port_listened(module.params["port"]),
         **({"addresses": host_addresses()} if params["addresses"] else {}),
         **result,

@@ -186,7 +186,7 @@ def assert_rendered_exactly(v: dict[str, Any]) -> None:
         handle.flush()
         assert parse_env_file(handle.name) == expected_env(v)
     config_text = render("config.yaml.j2", v)
-    # Whatever the input checks accept, candidate.yml's last look accepts too.
+    # Whatever the input checks accept, image.yml's last look accepts too.
     assert checks.config_problems(config_text, v) == []
     config = yaml.safe_load(config_text)
     models = [

@@ -397,17 +397,18 @@ def test_every_file_the_role_renders_has_its_mode() -> None:
 
 
 @pytest.mark.parametrize(
-    ("num_workers", "facts", "want"),
+    ("num_workers", "vcpus", "want"),
     [
-        (3, {"processor_vcpus": 8}, 3),  # as set
-        (0, {"processor_vcpus": 2, "processor_count": 1}, 2),  # one per vCPU
-        (0, {"processor_count": 4}, 4),
-        (0, {}, 1),  # no facts gathered
-        ("2", {}, 2),  # a string from the inventory
+        (3, 8, 3),  # as set
+        (0, 2, 2),  # one per vCPU
+        (0, 4, 4),
+        (0, 0, 1),  # not counted: one
+        ("2", 8, 2),  # a string from the inventory
+        ("0", "6", 6),
     ],
 )
-def test_the_workers(num_workers: Any, facts: dict[str, Any], want: int) -> None:
-    assert planner.workers(num_workers, facts) == want
+def test_the_workers(num_workers: Any, vcpus: Any, want: int) -> None:
+    assert planner.workers(num_workers, vcpus) == want
 
 
 TMPFS = yaml.safe_load((ROOT / "vars" / "main.yml").read_text())["_litellm_read_only_tmpfs"]

@@ -1,4 +1,4 @@
-"""filter_plugins/litellm_checks.py: config_problems, candidate.yml's last
+"""filter_plugins/litellm_checks.py: config_problems, image.yml's last
 look at the rendered config.yaml (test_fuzz_inputs.py holds that it accepts
 whatever the input checks accept)."""
 
