@@ -10,7 +10,7 @@ import shlex
 from typing import Any
 
 import pytest
-from conftest import CONFIG_DIR, CONTAINER, MASTER_KEY_HEADER, api, chat, converge_ok, inspect, run
+from conftest import CONFIG_DIR, CONTAINER, MASTER_KEY_HEADER, api, chat, converge_ok, inspect, run, wait_for
 
 METRICS_DIR = "/run/litellm-metrics"
 REQUESTS = 12
@@ -52,6 +52,12 @@ def per_worker(host: Any) -> dict[str, float]:
     return json.loads(run(host, f"docker exec {CONTAINER} python3 -c {script}", "reading the workers' samples"))
 
 
+def booted_workers(host: Any) -> set[str]:
+    """The worker processes that wrote a gauge file in the metrics directory (by pid)."""
+    names = run(host, f"docker exec {CONTAINER} ls {METRICS_DIR}", "listing the metrics directory").split()
+    return {name.rsplit("_", 1)[1] for name in names if name.startswith("gauge_all_")}
+
+
 @pytest.mark.parametrize("read_only", [False, True], ids=["writable root", "read-only root"])
 def test_metrics_count_every_request_of_every_worker(
     host: Any, secrets: dict[str, str], models: list[dict[str, str]], read_only: bool
@@ -61,12 +67,14 @@ def test_metrics_count_every_request_of_every_worker(
     assert "PROMETHEUS_MULTIPROC_DIR" in data["Config"]["Env"]
     assert data["HostConfig"]["Tmpfs"][METRICS_DIR] == "size=64m,uid=65532,gid=65532,mode=0700"
     assert "- prometheus" in run(host, f"cat {CONFIG_DIR}/config.yaml", "reading config.yaml")
+    # /health/readiness answers once one worker serves; on a busy machine the
+    # other may boot much later. Each worker writes its gauge file as it boots.
+    wait_for(lambda: len(booted_workers(host)) == 2, 180, "both workers to boot")
     alias = models[0]["name"]
     before = requests_counted(host, alias)
     # Batches until both workers took some (which one accepts a connection is
-    # the kernel's choice: on a busy machine one took 6 whole batches in a row,
-    # and 15 while the default scenario ran beside it); at most 40 (480 requests
-    # to the stand-in on the test host).
+    # the kernel's choice: on a busy machine one took 6 whole batches in a row);
+    # at most 40 (480 requests to the stand-in on the test host).
     for batch in range(1, 41):
         send(host, alias)
         assert requests_counted(host, alias) - before == REQUESTS * batch
