@@ -9,9 +9,12 @@ figure has its baseline from the same run; each is the median of --repeats
 runs with the spread (min-max):
 
 1. first deploy: the role vs `docker run` of the same image, config, env file
-   and workers plus polling /health/readiness until 200; and the floor of any
-   role that starts the container with community.docker.docker_container: the
-   same play header (facts) with that one task, plus the same poll;
+   and workers plus polling /health/readiness until 200; and two floors, plays
+   with the same header (facts): that of any role that starts the container
+   with community.docker.docker_container (that one task, plus the same poll),
+   and that of the role's design (the four module runs it cannot do without:
+   the host look with the image probe, the write of the files, that task and
+   the health wait on the host, with the role's own modules, and no other task);
 2. no-change run: the role's second run, on a proxy Docker reports healthy, vs
    a play with the same header (hosts, become, facts) and one `ping` task;
 3. config-change downtime: requests failing on port 4000 while the role applies
@@ -22,7 +25,9 @@ runs with the spread (min-max):
 5. hosts: no-change times on 1, 2 and 4 test hosts (Ansible's default forks),
    with the machine's busy CPU time during each and that of ansible-playbook's
    own process, the same play header with one ping on the same hosts (how
-   Ansible itself scales here), and the first deploy of all of them at once;
+   Ansible itself scales here), the same header with only the role's host look
+   (the one module run a no-change run cannot do without), and the first
+   deploy of all of them at once;
 6. settings, one at a time at c=8: CPU milliseconds per request from the
    container's cgroup, p50 and p99, peak memory, and whether `docker logs`
    still shows the proxy's start, its models and a failed request; then what
@@ -65,6 +70,21 @@ DEMO = ROOT / "demo"
 RESULTS = ROOT / "bench" / "results"
 CONTAINER = "litellm"
 PROXY = "http://127.0.0.1:4000"
+# The role's own modules, for the plays of the floors that run them without the role.
+ROLE_MODULES = {"ANSIBLE_LIBRARY": str(ROOT / "library"), "ANSIBLE_MODULE_UTILS": str(ROOT / "module_utils")}
+# The host look's arguments as tasks/preflight.yml gives them (demo settings;
+# the probe's command and labels from the role's vars/main.yml, the play's
+# vars_files), but for the image.
+LOOK_ARGS = {
+    "path": "{{ litellm_config_dir }}",
+    "read": ["salt-key.fingerprint", "served.json"],
+    "port": "{{ litellm_port }}",
+    "addresses": False,
+    "containers": "{{ litellm_container_name }}",
+    "inspect": True,
+    "probe": "{{ _litellm_probe_command }}",
+    "probe_labels": "{{ _litellm_label_names }}",
+}
 DIRECT = "http://127.0.0.1:8099"
 ROLE_DEFAULTS = yaml.safe_load((ROOT / "defaults" / "main.yml").read_text())
 ROLE_VARS = yaml.safe_load((ROOT / "vars" / "main.yml").read_text())
@@ -210,13 +230,18 @@ class Bench:
     # --- running the role ------------------------------------------------------
 
     def playbook(
-        self, extra: dict[str, Any], playbook: Path = DEMO / "site.yml", inventory: Path | None = None
+        self,
+        extra: dict[str, Any],
+        playbook: Path = DEMO / "site.yml",
+        inventory: Path | None = None,
+        modules: bool = False,
     ) -> tuple[float, int]:
         """Run a playbook with the demo's configuration; (seconds, changed count).
 
         Also sets controller_cpu_s: the CPU time of ansible-playbook's own
         process (not its workers nor the modules), which schedules every
-        host's tasks and handles every result, one after the other."""
+        host's tasks and handles every result, one after the other. With
+        modules, a play without the role can run the role's own modules."""
         variables = {
             "litellm_image": self.image,
             "litellm_image_pull": "never",
@@ -234,7 +259,7 @@ class Bench:
             proc = subprocess.Popen(
                 command,
                 cwd=DEMO,
-                env={**os.environ, "ANSIBLE_CONFIG": str(DEMO / "ansible.cfg")},
+                env={**os.environ, "ANSIBLE_CONFIG": str(DEMO / "ansible.cfg"), **(ROLE_MODULES if modules else {})},
                 stdout=out,
                 stderr=err,
             )
@@ -323,14 +348,10 @@ class Bench:
         self.wait_for("/health/readiness")
         return time.monotonic() - start
 
-    def module_deploy(self, keep: Path, workers: str) -> float:
-        """The floor of a first deploy by a role that starts the container with
-        community.docker.docker_container, as this one must: demo/site.yml's play
-        header (facts, become) with that one task, starting what docker_run_deploy
-        starts, then the same poll of /health/readiness; seconds. No check, no
-        file written, no image probe, no record."""
-        self.reset()
-        task = {
+    def run_task(self, keep: Path, workers: str) -> dict[str, Any]:
+        """The one docker_container task of the floors, starting what
+        docker_run_deploy starts."""
+        return {
             "name": "Run LiteLLM",
             "community.docker.docker_container": {
                 "name": CONTAINER,
@@ -346,7 +367,15 @@ class Bench:
                 "command": ["--config", "/app/config.yaml", "--port", "4000", "--num_workers", workers],
             },
         }
-        path = self.header_play("Floor: the same play header, one docker_container", task, ".floor.yml")
+
+    def module_deploy(self, keep: Path, workers: str) -> float:
+        """The floor of a first deploy by a role that starts the container with
+        community.docker.docker_container, as this one must: demo/site.yml's play
+        header (facts, become) with that one task, starting what docker_run_deploy
+        starts, then the same poll of /health/readiness; seconds. No check, no
+        file written, no image probe, no record."""
+        self.reset()
+        path = self.header_play("Floor: the same play header, one docker_container", [self.run_task(keep, workers)])
         start = time.monotonic()
         self.playbook({}, playbook=path)
         self.wait_for("/health/readiness")
@@ -354,12 +383,53 @@ class Bench:
         path.unlink()
         return seconds
 
+    def design_deploy(self, keep: Path, workers: str) -> float:
+        """The floor of this role's design: the same play header with only the
+        module runs a first deploy of it cannot do without, with its own
+        modules: the host look with the image probe (what is there, and which
+        LiteLLM build the image holds, before anything changes), the write of
+        the files (into a scratch directory: the container mounts keep's, as in
+        module_deploy), the docker_container task, and the health wait on the
+        host; seconds, until that wait ends. No input check, no render, no
+        decision, no record, no other task."""
+        self.reset()
+        scratch = Path(tempfile.mkdtemp())
+        files = [{"name": "config.yaml", "mode": "0640"}, {"name": "litellm.env"}]
+        contents = [(keep / f["name"]).read_text() for f in files]
+        look = {
+            "name": "Look at the host",
+            "litellm_host_state": LOOK_ARGS | {"image": self.image},
+            "vars": {"_litellm_probe_script": (ROOT / "files" / "litellm_probe.py").read_text()},
+            "no_log": True,
+        }
+        write = {
+            "name": "Write the files",
+            "litellm_files": {"path": str(scratch / "litellm"), "write": files, "contents": contents},
+            "no_log": True,
+        }
+        wait = {
+            "name": "Wait for the proxy",
+            "litellm_wait_ready": {"url": f"{PROXY}/health/readiness", "timeout": 300},
+        }
+        path = self.header_play(
+            "Design floor: the same play header, the role's four module runs",
+            [look, write, self.run_task(keep, workers), wait],
+            role_vars=True,
+        )
+        start = time.monotonic()
+        self.playbook({}, playbook=path, modules=True)
+        seconds = time.monotonic() - start
+        path.unlink()
+        shutil.rmtree(scratch)
+        return seconds
+
     def role_and_docker_run(
         self, extra: dict[str, Any], floor: bool = False
-    ) -> tuple[list[float], list[float], list[float]]:
+    ) -> tuple[list[float], list[float], list[float], list[float]]:
         """First deploys by the role and by hand, alternated, repeats times
-        each; with floor, also module_deploy's (else the third list is empty)."""
-        role, base, floors = [], [], []
+        each; with floor, also module_deploy's and design_deploy's (else the
+        third and fourth lists are empty)."""
+        role, base, floors, designs = [], [], [], []
         keep = Path(tempfile.mkdtemp())
         os.chmod(keep, 0o700)
         for i in range(self.repeats):
@@ -371,17 +441,22 @@ class Bench:
             base.append(self.docker_run_deploy(keep, workers))
             if floor:
                 floors.append(self.module_deploy(keep, workers))
+                designs.append(self.design_deploy(keep, workers))
             say(
                 f"  repeat {i + 1}: role {role[-1]:.1f} s, docker run {base[-1]:.1f} s ({workers} workers)"
-                + (f", one docker_container task {floors[-1]:.1f} s" if floor else "")
+                + (
+                    f", one docker_container task {floors[-1]:.1f} s, the design's modules {designs[-1]:.1f} s"
+                    if floor
+                    else ""
+                )
             )
         shutil.rmtree(keep)
         self.reset()
-        return role, base, floors
+        return role, base, floors, designs
 
     def first_deploy(self) -> None:
         say(f"1/8 first deploy: role vs docker run + readiness poll, {self.repeats} repeats each")
-        role, base, floor = self.role_and_docker_run({}, floor=True)
+        role, base, floor, design = self.role_and_docker_run({}, floor=True)
         self.results["first_deploy"] = {
             "role_s": spread(role),
             "baseline_s": spread(base),
@@ -390,26 +465,46 @@ class Bench:
             # What the play header and docker_container alone cost over docker run.
             "floor_s": spread(floor),
             "floor_ratio": statistics.median(floor) / statistics.median(base),
+            # What the four module runs the role's design requires cost, with
+            # the same header and nothing else (design_deploy).
+            "design_floor_s": spread(design),
+            "design_floor_ratio": statistics.median(design) / statistics.median(base),
         }
 
     # --- 2. no-change run ----------------------------------------------------
 
-    def header_play(self, name: str, task: dict[str, Any], file: str) -> Path:
-        """demo/site.yml's play header (hosts, become, facts) with one task
-        instead of the role, written to file in the output directory."""
+    def header_play(self, name: str, tasks: list[dict[str, Any]], role_vars: bool = False) -> Path:
+        """demo/site.yml's play header (hosts, become, facts) with these tasks
+        instead of the role, written to a file of its own in the output
+        directory; with role_vars, the role's defaults and vars (what its own
+        modules' arguments are built from)."""
         plays = yaml.safe_load((DEMO / "site.yml").read_text())
         for play in plays:
             play.pop("roles", None)
             play["name"] = name
-            play["tasks"] = [task]
-        path = self.out / file
-        path.write_text(yaml.safe_dump(plays, sort_keys=False))
-        return path
+            if role_vars:
+                play["vars_files"] = [str(ROOT / "defaults" / "main.yml"), str(ROOT / "vars" / "main.yml")]
+            play["tasks"] = tasks
+        with tempfile.NamedTemporaryFile("w", suffix=".yml", dir=self.out, delete=False) as handle:
+            handle.write(yaml.safe_dump(plays, sort_keys=False))
+        return Path(handle.name)
 
     def baseline_play(self) -> Path:
         """The play header with one ping task instead of the role."""
         task = {"name": "Answer a ping", "ansible.builtin.ping": {}}
-        return self.header_play("Baseline: the same play header, one ping", task, ".baseline.yml")
+        return self.header_play("Baseline: the same play header, one ping", [task])
+
+    def look_play(self) -> Path:
+        """The play header with only the role's host look (as preflight.yml
+        runs it, without a probe: the container's labels say what its image
+        holds): what a no-change run of any role of this design pays."""
+        task = {
+            "name": "Look at the host",
+            "litellm_host_state": LOOK_ARGS | {"image": "{{ litellm_image }}"},
+            "vars": {"_litellm_probe_script": (ROOT / "files" / "litellm_probe.py").read_text()},
+            "no_log": True,
+        }
+        return self.header_play("Look only: the same play header, the role's host look", [task], role_vars=True)
 
     @staticmethod
     def wait_docker_healthy(timeout: float = 90) -> None:
@@ -497,7 +592,7 @@ class Bench:
             # A first deploy moves by a second from run to run: repeated, and
             # alternated with docker run of the same files, which tells
             # LiteLLM's own boot with more models from the role's work.
-            firsts, base, _ = self.role_and_docker_run({"litellm_models": models(count)})
+            firsts, base, _, _ = self.role_and_docker_run({"litellm_models": models(count)})
             self.playbook({"litellm_models": models(count)})
             again = [self.no_change_run({"litellm_models": models(count)}) for _ in range(self.repeats)]
             first = statistics.median(firsts)
@@ -602,13 +697,14 @@ class Bench:
         # loaded a machine, again and again (seen here: "Child process died").
         fleet = {"litellm_num_workers": 1}
         baseline = self.baseline_play()
+        look = self.look_play()
         with self.test_hosts(most) as names:
             first = self.playbook(fleet, inventory=self.inventory(names))[0]
             say(f"  first deploy on {most} hosts at once: {first:.1f} s")
             rows = []
             for count in self.host_counts:
                 inventory = self.inventory(names[:count])
-                again, busy, controller, base, base_busy = [], [], [], [], []
+                again, busy, controller, base, base_busy, look_busy = [], [], [], [], [], []
                 for _ in range(self.repeats):
                     before = busy_cpu_s()
                     again.append(self.no_change_run(fleet, inventory=inventory))
@@ -619,6 +715,11 @@ class Bench:
                     before = busy_cpu_s()
                     base.append(self.playbook(fleet, playbook=baseline, inventory=inventory)[0])
                     base_busy.append(busy_cpu_s() - before)
+                    # And with only the role's host look: what no role of this
+                    # design can leave out of a no-change run.
+                    before = busy_cpu_s()
+                    self.playbook(fleet, playbook=look, inventory=inventory, modules=True)
+                    look_busy.append(busy_cpu_s() - before)
                 rows.append(
                     {
                         "hosts": count,
@@ -627,6 +728,7 @@ class Bench:
                         "controller_cpu_s": spread(controller),
                         "baseline_s": spread(base),
                         "baseline_busy_cpu_s": spread(base_busy),
+                        "look_busy_cpu_s": spread(look_busy),
                     }
                 )
                 say(
@@ -636,6 +738,7 @@ class Bench:
                     f"same header + ping {statistics.median(base):.1f} s"
                 )
         baseline.unlink()
+        look.unlink()
         shutil.rmtree(self.out / ".inventory", ignore_errors=True)
         one = rows[0]["no_change_s"]["median"]
         # However Ansible schedules the hosts, their runs need this much CPU
@@ -651,6 +754,7 @@ class Bench:
             # for the role's run and for the same header with one ping.
             "cpu_per_added_host_s": per_added_host(rows, "busy_cpu_s"),
             "baseline_cpu_per_added_host_s": per_added_host(rows, "baseline_busy_cpu_s"),
+            "look_cpu_per_added_host_s": per_added_host(rows, "look_busy_cpu_s"),
             "cpu_floor_s": floor,
             "cpu_floor_ratio": floor / one,
             "target_ratio": 1.5,
