@@ -485,7 +485,7 @@ class Bench:
             if role_vars:
                 play["vars_files"] = [str(ROOT / "defaults" / "main.yml"), str(ROOT / "vars" / "main.yml")]
             play["tasks"] = tasks
-        with tempfile.NamedTemporaryFile("w", suffix=".yml", dir=self.out, delete=False) as handle:
+        with tempfile.NamedTemporaryFile("w", prefix=".play-", suffix=".yml", dir=self.out, delete=False) as handle:
             handle.write(yaml.safe_dump(plays, sort_keys=False))
         return Path(handle.name)
 
