@@ -715,12 +715,13 @@ def record(
     """What record.yml writes once the proxy serves healthy with the live files
     (rendered: name -> content; active: the files this run uses; removed: the
     ones it stopped using; fingerprint_text: the recorded fingerprint, None
-    when there is none). Returns `remove` (names), `write` (names) and
-    `contents` (in the order of `write`): the last good copies that differ
-    from what serves, served.json when it changes, the fingerprint unless it
-    is already this key's, root:root 0600. Check mode writes and removes
-    nothing but says whether the fingerprint would change. The contents are
-    secrets: the task that reads them has no_log."""
+    when there is none). Returns `remove` (names), `write` (litellm_files'
+    entries, root:root 0600: record.yml and the switch's health wait both
+    write them as they are) and `contents` (in the order of `write`): the last
+    good copies that differ from what serves, served.json when it changes, the
+    fingerprint unless it is already this key's, root:root 0600. Check mode
+    writes and removes nothing but says whether the fingerprint would change.
+    The contents are secrets: the task that reads them has no_log."""
     files: Mapping[str, str] = observed.get("files", {})
     unused = [f"{name}{suffix}" for name in removed for suffix in ("", LAST_GOOD)]
     unused += [name for name in files if LEFTOVER.search(name)]
@@ -738,7 +739,11 @@ def record(
     access = observed.get("access", {}).get(FINGERPRINT)
     if not (fingerprint_matches(fingerprint_text, salt_key) and access == "0:0:0600"):
         write.append(FINGERPRINT)
-    return {"remove": remove, "write": write, "contents": [contents[name] for name in write]}
+    return {
+        "remove": remove,
+        "write": [{"name": name, "gid": 0, "mode": "0600"} for name in write],
+        "contents": [contents[name] for name in write],
+    }
 
 
 def restorable(observed: Mapping[str, Any], changed: Sequence[str]) -> list[str]:

@@ -30,8 +30,8 @@ description:
     O(timeout) seconds. Certificates are not verified (the proxy's own, on its own address).
   - Fails with a fixed message naming the URL, the time waited and the last answer (a status
     code or the kind of connection error), never a response body.
-  - Once the URL answered 200, writes the files of O(record) whole, root:root 0600, and removes
-    its names to remove, as M(litellm_files) would. Not writing them does not fail the module (the
+  - Once the URL answered 200, writes the files of O(record) whole, and removes its names to remove,
+    as M(litellm_files) would. Not writing them does not fail the module (the
     URL did answer): RV(recorded) is then false and RV(record_error) names the file and the kind of
     error, never a content.
 options:
@@ -56,9 +56,10 @@ options:
         type: path
         required: true
       write:
-        description: Names of the files to write whole, root:root 0600.
+        description: Files to write whole, each with name, gid (default 0) and mode (default 0600), as
+          M(litellm_files) takes them.
         type: list
-        elements: str
+        elements: dict
         default: []
       contents:
         description: The content of each file of O(record.write), in the same order (hidden from logs).
@@ -124,7 +125,7 @@ def main() -> None:
                 "type": "dict",
                 "options": {
                     "path": {"type": "path", "required": True},
-                    "write": {"type": "list", "elements": "str", "default": []},
+                    "write": {"type": "list", "elements": "dict", "default": []},
                     "contents": {"type": "list", "elements": "str", "default": [], "no_log": True},
                     "remove": {"type": "list", "elements": "str", "default": []},
                 },
@@ -142,12 +143,10 @@ def main() -> None:
 
 
 def write_record(record: dict[str, Any], check: bool) -> dict[str, Any]:
-    """The record's files written as litellm_files writes them, root:root 0600; a failure is said,
-    not raised."""
+    """The record's files written as litellm_files writes them; a failure is said, not raised."""
     path = Path(record["path"])
-    write = [{"name": name, "gid": 0, "mode": "0600"} for name in record["write"]]
     try:
-        done = apply(path, {**record, "write": write, "copy": [], "rename": {}}, check)
+        done = apply(path, {**record, "copy": [], "rename": {}}, check)
     except (OSError, ValueError) as error:
         return {"changed": False, "recorded": False, "record_error": failure_message(path, error, "")[0]}
     return {"changed": done["changed"], "recorded": True, "written": done["written"], "removed": done["removed"]}

@@ -104,7 +104,7 @@ CASES = [
     ),
     (
         "the salt key's fingerprint is not recorded yet",
-        {"record_plan": {"write": ["salt-key.fingerprint"], "remove": []}},
+        {"record_plan": {"write": [{"name": "salt-key.fingerprint", "gid": 0, "mode": "0600"}], "remove": []}},
         said("none", ["the record of what serves is not up to date"]),
     ),
     (

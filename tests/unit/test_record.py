@@ -42,10 +42,16 @@ def record(observed: dict[str, Any], removed: list[str] | None = None, fingerpri
     return planner.record(RENDERED, ACTIVE, observed, removed or [], fingerprint, key, check_mode, salt=SALT)
 
 
+def names(got: dict[str, Any]) -> list[str]:
+    return [entry["name"] for entry in got["write"]]
+
+
 def test_a_first_deploy_writes_every_copy_the_record_and_a_fingerprint() -> None:
     got = record(look(**SERVING), fingerprint=None)
     assert got["remove"] == []
-    assert got["write"] == ["config.yaml.last-good", "litellm.env.last-good", "served.json", "salt-key.fingerprint"]
+    assert names(got) == ["config.yaml.last-good", "litellm.env.last-good", "served.json", "salt-key.fingerprint"]
+    # Every file of the record is root:root 0600 (record.yml and the health wait write them as they are).
+    assert all(entry == {"name": entry["name"], "gid": 0, "mode": "0600"} for entry in got["write"])
     assert got["contents"] == [*RENDERED.values(), planner.record_json(SERVING), FINGERPRINT]
 
 
@@ -58,7 +64,7 @@ def test_a_config_change_rewrites_its_copy_and_the_record_only() -> None:
     observed["files"]["config.yaml.last-good"] = planner.sha1("model_list: [old]\n")
     observed["served"]["config.yaml"] = planner.sha1("model_list: [old]\n")
     got = record(observed)
-    assert got["write"] == ["config.yaml.last-good", "served.json"]
+    assert names(got) == ["config.yaml.last-good", "served.json"]
     assert json.loads(got["contents"][1]) == {"files": SERVING}
 
 
@@ -75,7 +81,7 @@ def test_check_mode_writes_and_removes_nothing_but_tells_of_a_new_fingerprint() 
     observed = look(**SERVING, **{"config.yaml.rejected": "r", "salt-key.fingerprint": "f"})
     assert record(observed, check_mode=True) == {"remove": [], "write": [], "contents": []}
     got = record(observed, check_mode=True, fingerprint=None)
-    assert (got["remove"], got["write"]) == ([], ["salt-key.fingerprint"])
+    assert (got["remove"], names(got)) == ([], ["salt-key.fingerprint"])
 
 
 @pytest.mark.parametrize(
@@ -92,7 +98,7 @@ def test_the_fingerprint_is_written_unless_it_is_already_this_keys(
 ) -> None:
     observed = recorded()
     observed["access"]["salt-key.fingerprint"] = access
-    assert ("salt-key.fingerprint" in record(observed, fingerprint=fingerprint)["write"]) is rewritten
+    assert ("salt-key.fingerprint" in names(record(observed, fingerprint=fingerprint))) is rewritten
 
 
 def test_a_kept_fingerprint_keeps_its_salt_and_a_first_one_is_random() -> None:

@@ -72,7 +72,7 @@ def test_the_record_is_written_whole_and_removals_done(tmp_path: Path) -> None:
     (tmp_path / "old.pem.last-good").write_text("old")
     record = {
         "path": str(tmp_path),
-        "write": ["served.json"],
+        "write": [{"name": "served.json", "gid": 0, "mode": "0600"}],
         "contents": ['{"files": {}}\n'],
         "remove": ["old.pem.last-good", "absent.pem"],
     }
@@ -86,7 +86,7 @@ def test_the_record_is_written_whole_and_removals_done(tmp_path: Path) -> None:
 
 def test_a_record_not_written_is_said_by_name_without_its_content(tmp_path: Path) -> None:
     (tmp_path / "litellm").write_text("a file where the directory should be")
-    record = {"path": str(tmp_path / "litellm"), "write": ["fp"], "contents": ["SECRET-x"], "remove": []}
+    record = {"path": str(tmp_path / "litellm"), "write": [{"name": "fp"}], "contents": ["SECRET-x"], "remove": []}
     done = ready.write_record(record, check=False)
     assert done["recorded"] is False
     assert done["changed"] is False
