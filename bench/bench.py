@@ -85,6 +85,18 @@ LOOK_ARGS = {
     "probe": "{{ _litellm_probe_command }}",
     "probe_labels": "{{ _litellm_label_names }}",
 }
+
+
+def look_task(image: str) -> dict[str, Any]:
+    """The role's host look of image, as a task of a play with the role's vars (header_play's role_vars)."""
+    return {
+        "name": "Look at the host",
+        "litellm_host_state": LOOK_ARGS | {"image": image},
+        "vars": {"_litellm_probe_script": (ROOT / "files" / "litellm_probe.py").read_text()},
+        "no_log": True,
+    }
+
+
 DIRECT = "http://127.0.0.1:8099"
 ROLE_DEFAULTS = yaml.safe_load((ROOT / "defaults" / "main.yml").read_text())
 ROLE_VARS = yaml.safe_load((ROOT / "vars" / "main.yml").read_text())
@@ -396,12 +408,6 @@ class Bench:
         scratch = Path(tempfile.mkdtemp())
         files = [{"name": "config.yaml", "mode": "0640"}, {"name": "litellm.env"}]
         contents = [(keep / f["name"]).read_text() for f in files]
-        look = {
-            "name": "Look at the host",
-            "litellm_host_state": LOOK_ARGS | {"image": self.image},
-            "vars": {"_litellm_probe_script": (ROOT / "files" / "litellm_probe.py").read_text()},
-            "no_log": True,
-        }
         write = {
             "name": "Write the files",
             "litellm_files": {"path": str(scratch / "litellm"), "write": files, "contents": contents},
@@ -413,7 +419,7 @@ class Bench:
         }
         path = self.header_play(
             "Design floor: the same play header, the role's four module runs",
-            [look, write, self.run_task(keep, workers), wait],
+            [look_task(self.image), write, self.run_task(keep, workers), wait],
             role_vars=True,
         )
         start = time.monotonic()
@@ -498,13 +504,9 @@ class Bench:
         """The play header with only the role's host look (as preflight.yml
         runs it, without a probe: the container's labels say what its image
         holds): what a no-change run of any role of this design pays."""
-        task = {
-            "name": "Look at the host",
-            "litellm_host_state": LOOK_ARGS | {"image": "{{ litellm_image }}"},
-            "vars": {"_litellm_probe_script": (ROOT / "files" / "litellm_probe.py").read_text()},
-            "no_log": True,
-        }
-        return self.header_play("Look only: the same play header, the role's host look", [task], role_vars=True)
+        return self.header_play(
+            "Look only: the same play header, the role's host look", [look_task("{{ litellm_image }}")], role_vars=True
+        )
 
     @staticmethod
     def wait_docker_healthy(timeout: float = 90) -> None:
